@@ -1,0 +1,50 @@
+// Bytes in and out of the device, whatever the medium (USB, tty, socket).
+// Everything above this interface is protocol; everything below is one file per medium.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace mtkfs::transport {
+
+using Millis = std::chrono::milliseconds;
+
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The deadline passed before all requested bytes arrived (or could be sent).
+class TimeoutError : public TransportError {
+ public:
+  using TransportError::TransportError;
+};
+
+// The other side went away (unplugged, port closed, socket EOF).
+class DisconnectedError : public TransportError {
+ public:
+  using TransportError::TransportError;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Sends every byte or throws.
+  virtual void write_all(std::span<const std::uint8_t> data, Millis timeout) = 0;
+
+  // Fills `out` completely or throws TimeoutError / DisconnectedError.
+  // Bytes that arrived beyond out.size() stay buffered for the next read.
+  virtual void read_exact(std::span<std::uint8_t> out, Millis timeout) = 0;
+
+  // Drops buffered input and whatever the device has already sent.
+  virtual void discard_input() = 0;
+
+  // e.g. "usb 1-4 (0e8d:2000)", "/dev/ttyACM0", "socket /tmp/sim.sock"
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace mtkfs::transport
