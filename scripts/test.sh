@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds Release and ASan+UBSan, runs every test suite on both.
+# This is the README test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+echo "== Release build =="
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+cmake --build build/release -j"$jobs"
+(cd build/release && ctest --output-on-failure --timeout 600 -j"$jobs")
+
+echo "== ASan+UBSan build =="
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMTKFS_SANITIZE=ON
+cmake --build build/asan -j"$jobs"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure --timeout 900 -j"$jobs")
