@@ -29,6 +29,10 @@ class DisconnectedError : public TransportError {
   using TransportError::TransportError;
 };
 
+// What the medium already tells about the device before any protocol byte is exchanged
+// (the USB product id). The protocol layer confirms it (preloader.md §2).
+enum class BootStage { unknown, brom, preloader, da };
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -38,6 +42,8 @@ class Transport {
 
   // Fills `out` completely or throws TimeoutError / DisconnectedError.
   // Bytes that arrived beyond out.size() stay buffered for the next read.
+  // (mtkfs transports also keep the bytes of a read that timed out buffered, in order, so a
+  // timeout never loses or reorders stream bytes; `out` is unspecified after a throw.)
   virtual void read_exact(std::span<std::uint8_t> out, Millis timeout) = 0;
 
   // Drops buffered input and whatever the device has already sent.
@@ -45,6 +51,9 @@ class Transport {
 
   // e.g. "usb 1-4 (0e8d:2000)", "/dev/ttyACM0", "socket /tmp/sim.sock"
   virtual std::string describe() const = 0;
+
+  // unknown for media that carry no identity (tty, socket).
+  virtual BootStage boot_stage_hint() const { return BootStage::unknown; }
 };
 
 }  // namespace mtkfs::transport

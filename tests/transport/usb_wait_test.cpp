@@ -1,0 +1,39 @@
+// The libusb waiting loop, run for real: no MediaTek device sits at bus 255 address 255, so it
+// must give up after --wait seconds with a clear error, printing the plug-in hints once.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "transport/usb_transport.h"
+
+namespace mtkfs::transport {
+namespace {
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+TEST(UsbWait, GivesUpAfterWaitSecondsAndHintsOnce) {
+  ::testing::internal::CaptureStderr();
+  try {
+    wait_for_device({"255:255", 1, false});
+    ::testing::internal::GetCapturedStderr();
+    FAIL() << "expected TimeoutError";
+  } catch (const TimeoutError& e) {
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(std::string(e.what()).find("1 s"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("255:255"), std::string::npos) << e.what();
+    EXPECT_EQ(count(err, "Volume Down + Play"), 1u) << err;
+  }
+}
+
+TEST(UsbWait, QuietPrintsNothing) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_THROW(open_usb_transport({"255:255", 1, true}), TimeoutError);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+}  // namespace
+}  // namespace mtkfs::transport

@@ -1,0 +1,23 @@
+// The one entry point the protocol layer uses: pick the medium from the command-line options.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "transport/transport.h"
+
+namespace mtkfs::transport {
+
+struct ConnectOptions {
+  std::string usb_selector;  // "BUS:ADDR" (USB only)
+  std::string port;          // tty path, e.g. /dev/ttyACM0 or a pty
+  std::string socket;        // UNIX socket path of mtkfs-sim
+  int wait_seconds = 0;      // how long to wait for the device/port/socket; 0 = forever
+  bool quiet = false;        // no hints or progress lines on stderr
+};
+
+// Exactly one of port / socket, or neither for USB (the default).
+// Throws TransportError for contradictory options and whatever the medium throws while opening.
+std::unique_ptr<Transport> open_transport(const ConnectOptions& options);
+
+}  // namespace mtkfs::transport
