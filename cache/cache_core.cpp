@@ -1,0 +1,355 @@
+// Cache bookkeeping and the caller side of reads and writes (see cache.h for the thread model).
+#include "cache/cache_core.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "cache/hw_partition_name.h"
+
+namespace mtkfs::cache::detail {
+namespace {
+
+constexpr std::uint64_t kSector = wire::kSectorSize;
+constexpr HwPartition kAllPartitions[] = {HwPartition::boot1, HwPartition::boot2, HwPartition::rpmb,
+                                          HwPartition::gp1,   HwPartition::gp2,   HwPartition::gp3,
+                                          HwPartition::gp4,   HwPartition::user};
+
+std::size_t part_index(HwPartition part) { return static_cast<std::size_t>(part); }
+
+CacheOptions checked(CacheOptions o) {
+  if (o.block_size == 0 || o.block_size % kSector != 0)
+    throw std::invalid_argument("cache block size must be a non-zero multiple of 512 bytes");
+  if (o.cache_size < 4 * o.block_size)
+    throw std::invalid_argument("cache size must hold at least 4 blocks");
+  if (o.max_device_transfer < o.block_size || o.max_device_transfer % kSector != 0)
+    throw std::invalid_argument("max device transfer must be a multiple of 512 and at least one block");
+  // A window larger than a quarter of the cache would evict its own read-ahead before it is read.
+  o.readahead_max = std::max(std::min(o.readahead_max, o.cache_size / 4), o.block_size);
+  o.readahead_initial = std::clamp(o.readahead_initial, o.block_size, o.readahead_max);
+  return o;
+}
+
+// Releases a pin when a caller leaves a block, also on exceptions (always with mu_ held).
+class PinGuard {
+ public:
+  PinGuard(Block& block, std::condition_variable& cv) : block_(block), cv_(cv) {}
+  ~PinGuard() {
+    if (--block_.pins == 0) cv_.notify_all();  // the block may now be evicted by someone short of memory
+  }
+  PinGuard(const PinGuard&) = delete;
+  PinGuard& operator=(const PinGuard&) = delete;
+
+ private:
+  Block& block_;
+  std::condition_variable& cv_;
+};
+
+}  // namespace
+
+CacheCore::CacheCore(da::BlockDevice& device, const CacheOptions& options)
+    : device_(device),
+      options_(checked(options)),
+      readahead_(ReadaheadConfig{options_.block_size, options_.readahead_initial, options_.readahead_max}) {
+  for (HwPartition part : kAllPartitions) {
+    const std::uint64_t size = device_.size(part);
+    if (size % kSector != 0)
+      spdlog::warn("{} size {} is not a whole number of sectors; the last {} bytes are not accessible",
+                   hw_partition_name(part), size, size % kSector);
+    sizes_[part_index(part)] = size - size % kSector;
+  }
+  io_thread_ = std::thread([this] { io_loop(); });
+}
+
+CacheCore::~CacheCore() { stop(); }
+
+void CacheCore::stop() {
+  {
+    Lock lk(mu_);
+    if (stopping_ && !io_thread_.joinable()) return;
+    stopping_ = true;
+  }
+  io_cv_.notify_all();
+  if (io_thread_.joinable()) io_thread_.join();
+  Lock lk(mu_);
+  if (dirty_bytes_ > 0) {
+    spdlog::error("{} bytes written through the cache never reached the device and are lost", dirty_bytes_);
+    stats_.lost_dirty_bytes += dirty_bytes_;
+    dirty_bytes_ = 0;
+  }
+}
+
+std::uint64_t CacheCore::size(HwPartition part) const {
+  const std::size_t i = part_index(part);
+  return i < sizes_.size() ? sizes_[i] : 0;
+}
+
+void CacheCore::check_range(HwPartition part, std::uint64_t offset, std::uint64_t length) const {
+  const std::uint64_t limit = size(part);
+  if (offset > limit || length > limit - offset)
+    throw std::out_of_range("range " + std::to_string(offset) + "+" + std::to_string(length) +
+                            " is outside " + hw_partition_name(part) + " (" + std::to_string(limit) +
+                            " bytes)");
+}
+
+std::size_t CacheCore::block_length(const BlockKey& key) const {
+  const std::uint64_t begin = key.index * options_.block_size;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(options_.block_size, size(key.part) - begin));
+}
+
+BlockKey CacheCore::key_of(HwPartition part, std::uint64_t offset) const {
+  return BlockKey{part, offset / options_.block_size};
+}
+
+void CacheCore::throw_if_link_lost() const {
+  if (link_lost_) throw da::LinkLostError("device link lost: " + link_lost_reason_);
+  if (stopping_) throw da::DeviceError("the cache is shutting down");
+}
+
+StreamId CacheCore::open_stream() {
+  Lock lk(mu_);
+  return readahead_.open();
+}
+
+void CacheCore::close_stream(StreamId stream) {
+  Lock lk(mu_);
+  readahead_.close(stream);
+}
+
+CacheStats CacheCore::stats() const {
+  Lock lk(mu_);
+  CacheStats s = stats_;
+  s.resident_bytes = resident_;
+  s.dirty_bytes = dirty_bytes_;
+  s.link_lost = link_lost_;
+  s.link_lost_reason = link_lost_reason_;
+  return s;
+}
+
+void CacheCore::touch(Block& block, const BlockKey&) { lru_.splice(lru_.end(), lru_, block.lru_pos); }
+
+bool CacheCore::evict_one() {
+  for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+    auto found = blocks_.find(*it);
+    if (found == blocks_.end()) continue;
+    Block& b = found->second;
+    if (b.pins > 0 || b.load_queued || b.writes_in_flight > 0 || b.dirty.any()) continue;
+    resident_ -= b.data.size();
+    lru_.erase(it);
+    blocks_.erase(found);
+    ++stats_.evictions;
+    return true;
+  }
+  return false;
+}
+
+bool CacheCore::evict_until_fits(std::size_t bytes) {
+  while (resident_ + bytes > options_.cache_size)
+    if (!evict_one()) return false;
+  return true;
+}
+
+void CacheCore::make_room(Lock& lk, std::size_t bytes) {
+  std::shared_ptr<FlushJob> pressure;
+  while (!evict_until_fits(bytes)) {
+    throw_if_link_lost();
+    if (pressure && pressure->done) {
+      if (pressure->failed)
+        throw da::DeviceError("the cache is full of written data that cannot be written to the device");
+      pressure.reset();
+    }
+    // Everything resident is dirty, loading or in use: writing dirty data back is what frees memory.
+    if (!pressure && dirty_bytes_ > 0) pressure = start_background_writeback();
+    state_cv_.wait(lk);
+  }
+}
+
+Block& CacheCore::create_block(const BlockKey& key) {
+  const std::size_t length = block_length(key);
+  auto [pos, inserted] = blocks_.try_emplace(key);
+  Block& b = pos->second;
+  b.data.resize(length);
+  b.valid = SectorBitmap(length / kSector);
+  b.dirty = SectorBitmap(length / kSector);
+  b.lru_pos = lru_.insert(lru_.end(), key);
+  resident_ += length;
+  stats_.peak_resident_bytes = std::max<std::uint64_t>(stats_.peak_resident_bytes, resident_);
+  return b;
+}
+
+Block& CacheCore::pin_block(Lock& lk, const BlockKey& key) {
+  for (;;) {
+    auto it = blocks_.find(key);
+    if (it != blocks_.end()) {
+      ++it->second.pins;
+      return it->second;
+    }
+    make_room(lk, block_length(key));
+    throw_if_link_lost();
+    if (blocks_.count(key) != 0) continue;  // created by someone else while we waited
+    Block& b = create_block(key);
+    b.pins = 1;
+    return b;
+  }
+}
+
+void CacheCore::queue_load(const BlockKey& key, Block& block) {
+  block.load_queued = true;
+  pending_loads_.insert(key);
+}
+
+void CacheCore::queue_readahead(HwPartition part, ByteRange range) {
+  if (range.empty()) return;
+  const BlockKey first = key_of(part, range.begin);
+  const BlockKey last = key_of(part, range.end - 1);
+  for (std::uint64_t index = first.index; index <= last.index; ++index) {
+    const BlockKey key{part, index};
+    auto it = blocks_.find(key);
+    if (it != blocks_.end()) {
+      Block& b = it->second;
+      if (!b.load_queued && !b.valid.all(0, b.valid.size())) queue_load(key, b);
+      continue;
+    }
+    // Read-ahead never waits for memory: if nothing clean can go, it is skipped.
+    if (!evict_until_fits(block_length(key))) return;
+    queue_load(key, create_block(key));
+  }
+}
+
+void CacheCore::wait_for_load(Lock& lk, Block& block) {
+  const std::uint64_t seq = block.load_seq;
+  state_cv_.wait(lk, [&] { return link_lost_ || stopping_ || block.load_seq != seq; });
+  throw_if_link_lost();
+  if (!block.load_error.empty()) throw da::DeviceError(block.load_error);
+}
+
+void CacheCore::wait_valid(Lock& lk, const BlockKey& key, Block& block, std::size_t first, std::size_t last) {
+  for (;;) {
+    throw_if_link_lost();
+    if (block.valid.all(first, last)) return;
+    if (!block.load_queued) {
+      queue_load(key, block);
+      io_cv_.notify_one();
+    }
+    wait_for_load(lk, block);
+  }
+}
+
+void CacheCore::run_job(Lock& lk, std::function<void(da::BlockDevice&)> work) {
+  throw_if_link_lost();
+  auto job = std::make_shared<DeviceJob>();
+  job->work = std::move(work);
+  jobs_.push_back(job);
+  io_cv_.notify_one();
+  state_cv_.wait(lk, [&] { return job->done; });
+  if (job->error) std::rethrow_exception(job->error);
+}
+
+void CacheCore::read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out, StreamId stream) {
+  check_range(part, offset, out.size());
+  if (out.empty()) return;
+  Lock lk(mu_);
+  throw_if_link_lost();
+  const std::uint64_t end = offset + out.size();
+  const ByteRange ahead = readahead_.on_read(stream, part, offset, out.size(), size(part));
+  bool queued_ahead = false;
+  for (std::uint64_t pos = offset; pos < end;) {
+    const BlockKey key = key_of(part, pos);
+    const std::size_t in_block = static_cast<std::size_t>(pos - key.index * options_.block_size);
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, block_length(key) - in_block));
+    Block& block = pin_block(lk, key);
+    PinGuard pin(block, state_cv_);
+    const std::size_t first = in_block / kSector;
+    const std::size_t last = (in_block + chunk + kSector - 1) / kSector;
+    if (block.valid.all(first, last)) {
+      ++stats_.hits;
+    } else {
+      ++stats_.misses;
+      if (!block.load_queued) queue_load(key, block);
+    }
+    if (!queued_ahead) {
+      // Queued together with the miss so the I/O thread turns them into one device read.
+      queue_readahead(part, {pos, std::min(end, pos + options_.readahead_max)});
+      queue_readahead(part, ahead);
+      queued_ahead = true;
+    }
+    io_cv_.notify_one();
+    wait_valid(lk, key, block, first, last);
+    std::memcpy(out.data() + (pos - offset), block.data.data() + in_block, chunk);
+    touch(block, key);
+    pos += chunk;
+  }
+}
+
+void CacheCore::fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block, std::size_t begin,
+                                     std::size_t end) {
+  // Only a sector the write covers partly needs its old bytes (read-modify-write).
+  std::vector<std::size_t> partial;
+  const std::size_t head = begin / kSector;
+  const std::size_t tail = (end - 1) / kSector;
+  if (begin % kSector != 0 || (head == tail && end % kSector != 0)) partial.push_back(head);
+  if (end % kSector != 0 && tail != head) partial.push_back(tail);
+  for (;;) {
+    throw_if_link_lost();
+    std::erase_if(partial, [&](std::size_t s) { return block.valid.test(s); });
+    if (partial.empty()) return;
+    if (block.load_queued) {
+      wait_for_load(lk, block);
+      continue;
+    }
+    const std::uint64_t block_offset = key.index * options_.block_size;
+    std::vector<std::uint8_t> bytes(partial.size() * kSector);
+    run_job(lk, [&](da::BlockDevice& device) {
+      for (std::size_t i = 0; i < partial.size(); ++i)
+        device.read(key.part, block_offset + partial[i] * kSector, std::span(bytes).subspan(i * kSector, kSector));
+    });
+    throw_if_link_lost();  // the link may have gone while we waited; the block bytes are gone then
+    stats_.device_reads += partial.size();
+    stats_.rmw_reads += partial.size();
+    stats_.device_read_bytes += bytes.size();
+    for (std::size_t i = 0; i < partial.size(); ++i) {
+      if (block.valid.test(partial[i])) continue;  // written or loaded meanwhile: that copy is newer
+      std::memcpy(block.data.data() + partial[i] * kSector, bytes.data() + i * kSector, kSector);
+      block.valid.set(partial[i], partial[i] + 1);
+    }
+  }
+}
+
+void CacheCore::write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data) {
+  check_range(part, offset, data.size());
+  if (data.empty()) return;
+  Lock lk(mu_);
+  throw_if_link_lost();
+  const std::uint64_t end = offset + data.size();
+  for (std::uint64_t pos = offset; pos < end;) {
+    const BlockKey key = key_of(part, pos);
+    const std::size_t in_block = static_cast<std::size_t>(pos - key.index * options_.block_size);
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, block_length(key) - in_block));
+    Block& block = pin_block(lk, key);
+    PinGuard pin(block, state_cv_);
+    fill_partial_sectors(lk, key, block, in_block, in_block + chunk);
+    std::memcpy(block.data.data() + in_block, data.data() + (pos - offset), chunk);
+    const std::size_t first = in_block / kSector;
+    const std::size_t last = (in_block + chunk + kSector - 1) / kSector;
+    block.valid.set(first, last);
+    dirty_bytes_ += block.dirty.set(first, last) * kSector;
+    touch(block, key);
+    pos += chunk;
+  }
+  // Start writing back early so a later flush or a memory shortage has less to wait for; after a failed
+  // background write-back only explicit flushes and memory pressure retry, so a broken device is not
+  // hammered on every write.
+  const bool background_failed = background_job_ && background_job_->done && background_job_->failed;
+  if (dirty_bytes_ > options_.cache_size / 2 && !background_failed) start_background_writeback();
+}
+
+std::string CacheCore::describe_device() {
+  Lock lk(mu_);
+  std::string text;
+  run_job(lk, [&](da::BlockDevice& device) { text = device.describe(); });
+  return text;
+}
+
+}  // namespace mtkfs::cache::detail

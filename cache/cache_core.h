@@ -1,0 +1,153 @@
+// Internals of Cache (see cache.h for the thread model). Not part of the public API.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/cache.h"
+#include "cache/readahead.h"
+#include "cache/sector_bitmap.h"
+
+namespace mtkfs::cache::detail {
+
+struct BlockKey {
+  HwPartition part;
+  std::uint64_t index;
+  auto operator<=>(const BlockKey&) const = default;
+};
+
+struct Block {
+  std::vector<std::uint8_t> data;  // the block's bytes; only sectors marked `valid` mean anything
+  SectorBitmap valid;
+  SectorBitmap dirty;              // always a subset of `valid`
+  bool load_queued = false;        // a whole-block load is queued or in flight
+  std::uint32_t pins = 0;          // callers using the block right now (never evicted while > 0)
+  std::uint32_t writes_in_flight = 0;
+  std::uint64_t load_seq = 0;      // bumped whenever a load ends, so waiters see "my load finished"
+  std::string load_error;          // why the last load failed, empty if it succeeded
+  std::list<BlockKey>::iterator lru_pos;
+};
+
+// Arbitrary device work run on the I/O thread (read-modify-write sector reads, describe()).
+struct DeviceJob {
+  std::function<void(da::BlockDevice&)> work;
+  bool done = false;
+  std::exception_ptr error;
+};
+
+// Write-back of the dirty sectors of a fixed set of blocks, one coalesced device write at a time.
+struct FlushJob {
+  std::vector<BlockKey> keys;
+  std::size_t key_cursor = 0;
+  std::size_t sector_cursor = 0;
+  bool done = false;
+  bool failed = false;
+};
+
+struct WriteFailure {
+  HwPartition part;
+  std::uint64_t begin;
+  std::uint64_t end;
+  std::string message;
+};
+
+class CacheCore {
+ public:
+  CacheCore(da::BlockDevice& device, const CacheOptions& options);
+  ~CacheCore();
+
+  std::uint64_t size(HwPartition part) const;
+  const CacheOptions& options() const { return options_; }
+  StreamId open_stream();
+  void close_stream(StreamId stream);
+  void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out, StreamId stream);
+  void write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data);
+  void flush_range(HwPartition part, std::uint64_t offset, std::uint64_t length);
+  void flush_all();
+  std::string describe_device();
+  CacheStats stats() const;
+  // Stops the I/O thread; queued work fails. Called by the destructor after the final flush.
+  void stop();
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+  using BlockMap = std::map<BlockKey, Block>;
+
+  // --- bookkeeping (cache_core.cpp), all with mu_ held ---
+  void check_range(HwPartition part, std::uint64_t offset, std::uint64_t length) const;
+  std::size_t block_length(const BlockKey& key) const;
+  BlockKey key_of(HwPartition part, std::uint64_t offset) const;
+  void throw_if_link_lost() const;
+  Block& pin_block(Lock& lk, const BlockKey& key);
+  void unpin(Block& block);
+  void touch(Block& block, const BlockKey& key);
+  bool evict_one();
+  bool evict_until_fits(std::size_t bytes);
+  // Waits (lock released) until `bytes` more fit, writing dirty data back if that is what it takes.
+  void make_room(Lock& lk, std::size_t bytes);
+  Block& create_block(const BlockKey& key);
+  void queue_load(const BlockKey& key, Block& block);
+  void queue_readahead(HwPartition part, ByteRange range);
+  void wait_for_load(Lock& lk, Block& block);
+  void wait_valid(Lock& lk, const BlockKey& key, Block& block, std::size_t first, std::size_t last);
+  void fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block, std::size_t first_sector,
+                            std::size_t last_sector);
+  void run_job(Lock& lk, std::function<void(da::BlockDevice&)> work);
+
+  // --- write-back (cache_flush.cpp) ---
+  std::shared_ptr<FlushJob> queue_flush(std::vector<BlockKey> keys);
+  std::shared_ptr<FlushJob> start_background_writeback();
+  std::vector<BlockKey> dirty_keys(HwPartition part, std::uint64_t begin, std::uint64_t end) const;
+  bool writes_in_flight(HwPartition part, std::uint64_t begin, std::uint64_t end) const;
+  void report_failures(HwPartition part, std::uint64_t begin, std::uint64_t end);
+  void flush_step(Lock& lk);
+
+  // --- I/O thread (io_thread.cpp) ---
+  void io_loop();
+  bool has_io_work() const;
+  bool load_step(Lock& lk, bool demand_only);
+  void job_step(Lock& lk);
+  void enter_link_lost(const std::string& reason);
+
+  da::BlockDevice& device_;
+  const CacheOptions options_;
+  std::array<std::uint64_t, 9> sizes_{};  // indexed by HwPartition value
+
+  mutable std::mutex mu_;
+  std::condition_variable io_cv_;     // wakes the I/O thread
+  std::condition_variable state_cv_;  // wakes callers: a load/job/flush finished, memory was freed
+
+  BlockMap blocks_;
+  std::list<BlockKey> lru_;  // front = least recently used
+  std::uint64_t resident_ = 0;
+  std::uint64_t dirty_bytes_ = 0;
+  ReadaheadTracker readahead_;
+
+  std::set<BlockKey> pending_loads_;
+  std::deque<std::shared_ptr<DeviceJob>> jobs_;
+  std::deque<std::shared_ptr<FlushJob>> flush_jobs_;
+  std::shared_ptr<FlushJob> background_job_;
+  std::vector<WriteFailure> failures_;
+  std::vector<std::uint8_t> io_buffer_;  // owned by the I/O thread between lock releases
+
+  bool stopping_ = false;
+  bool link_lost_ = false;
+  std::string link_lost_reason_;
+  CacheStats stats_;
+  std::thread io_thread_;
+};
+
+}  // namespace mtkfs::cache::detail

@@ -1,0 +1,203 @@
+// The device I/O thread: the only thread that calls the BlockDevice (see cache.h).
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "cache/cache_core.h"
+#include "cache/hw_partition_name.h"
+
+namespace mtkfs::cache::detail {
+namespace {
+
+constexpr std::uint64_t kSector = wire::kSectorSize;
+
+// Copies loaded bytes into the sectors the block does not know yet; sectors already valid were written
+// (or filled) after the device read was issued and are newer than the device's copy.
+void merge_loaded(Block& block, const std::uint8_t* loaded) {
+  for (std::size_t from = 0;;) {
+    auto [first, last] = block.valid.next_run(from, false);
+    if (first >= last) break;
+    std::memcpy(block.data.data() + first * kSector, loaded + first * kSector, (last - first) * kSector);
+    from = last;
+  }
+  block.valid.set(0, block.valid.size());
+}
+
+}  // namespace
+
+bool CacheCore::has_io_work() const {
+  return !jobs_.empty() || !pending_loads_.empty() || !flush_jobs_.empty();
+}
+
+void CacheCore::io_loop() {
+  Lock lk(mu_);
+  for (;;) {
+    io_cv_.wait(lk, [&] { return stopping_ || has_io_work(); });
+    if (stopping_) break;
+    // Priorities: short jobs a caller waits for, then loads a caller waits for, then flushes, then
+    // read-ahead. Each step does at most one device call, so priorities are re-evaluated between calls.
+    if (!jobs_.empty()) {
+      job_step(lk);
+    } else if (load_step(lk, true)) {
+    } else if (!flush_jobs_.empty()) {
+      flush_step(lk);
+    } else {
+      load_step(lk, false);
+    }
+  }
+  // Shutting down: nothing queued may be left waiting forever.
+  const auto stopped = std::make_exception_ptr(da::DeviceError("the cache is shutting down"));
+  for (auto& job : jobs_) {
+    job->error = stopped;
+    job->done = true;
+  }
+  jobs_.clear();
+  for (auto& job : flush_jobs_) {
+    job->failed = true;
+    job->done = true;
+  }
+  flush_jobs_.clear();
+  for (const BlockKey& key : pending_loads_) {
+    auto it = blocks_.find(key);
+    if (it == blocks_.end()) continue;
+    it->second.load_queued = false;
+    it->second.load_error = "the cache is shutting down";
+    ++it->second.load_seq;
+  }
+  pending_loads_.clear();
+  state_cv_.notify_all();
+}
+
+void CacheCore::job_step(Lock& lk) {
+  auto job = jobs_.front();
+  jobs_.pop_front();
+  lk.unlock();
+  std::string lost_reason;
+  try {
+    job->work(device_);
+  } catch (const da::LinkLostError& e) {
+    lost_reason = e.what();
+    job->error = std::current_exception();
+  } catch (...) {
+    job->error = std::current_exception();
+  }
+  lk.lock();
+  job->done = true;
+  if (!lost_reason.empty()) enter_link_lost(lost_reason);
+  state_cv_.notify_all();
+}
+
+bool CacheCore::load_step(Lock& lk, bool demand_only) {
+  auto start = pending_loads_.begin();
+  if (demand_only) {
+    while (start != pending_loads_.end()) {
+      auto it = blocks_.find(*start);
+      if (it != blocks_.end() && it->second.pins > 0) break;
+      ++start;
+    }
+  }
+  if (start == pending_loads_.end()) return false;
+
+  // Coalesce the queued loads that follow on the device into one read.
+  std::vector<BlockKey> run{*start};
+  std::size_t length = block_length(*start);
+  auto next = std::next(start);
+  while (next != pending_loads_.end() && next->part == run.back().part && next->index == run.back().index + 1 &&
+         length + block_length(*next) <= options_.max_device_transfer) {
+    length += block_length(*next);
+    run.push_back(*next);
+    ++next;
+  }
+  pending_loads_.erase(start, next);
+  const HwPartition part = run.front().part;
+  const std::uint64_t offset = run.front().index * options_.block_size;
+  if (io_buffer_.size() < length) io_buffer_.resize(length);
+
+  lk.unlock();
+  std::string error;
+  bool link_lost = false;
+  try {
+    device_.read(part, offset, std::span<std::uint8_t>(io_buffer_.data(), length));
+  } catch (const da::LinkLostError& e) {
+    link_lost = true;
+    error = e.what();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  lk.lock();
+
+  ++stats_.device_reads;
+  if (link_lost) {
+    enter_link_lost(error);
+    return true;
+  }
+  if (error.empty()) {
+    stats_.device_read_bytes += length;
+  } else {
+    error = fmt::format("reading {} bytes at {}+{:#x} failed: {}", length, hw_partition_name(part), offset, error);
+    spdlog::warn("{}", error);
+  }
+  std::size_t pos = 0;
+  for (const BlockKey& key : run) {
+    auto it = blocks_.find(key);
+    if (it != blocks_.end()) {
+      Block& block = it->second;
+      if (error.empty()) {
+        merge_loaded(block, io_buffer_.data() + pos);
+        if (block.pins == 0) ++stats_.prefetched_blocks;
+      }
+      block.load_error = error;
+      block.load_queued = false;
+      ++block.load_seq;
+    }
+    pos += block_length(key);
+  }
+  state_cv_.notify_all();
+  return true;
+}
+
+void CacheCore::enter_link_lost(const std::string& reason) {
+  link_lost_ = true;
+  link_lost_reason_ = reason;
+  if (dirty_bytes_ > 0)
+    spdlog::error("device link lost ({}); {} bytes written through the cache never reached the device", reason,
+                  dirty_bytes_);
+  else
+    spdlog::error("device link lost ({})", reason);
+  stats_.lost_dirty_bytes += dirty_bytes_;
+  dirty_bytes_ = 0;
+
+  const auto lost = std::make_exception_ptr(da::LinkLostError("device link lost: " + reason));
+  for (auto& job : jobs_) {
+    job->error = lost;
+    job->done = true;
+  }
+  jobs_.clear();
+  for (auto& job : flush_jobs_) {
+    job->failed = true;
+    job->done = true;
+  }
+  flush_jobs_.clear();
+  pending_loads_.clear();
+  // Free the memory; blocks a caller still has pinned stay in the map (empty) until the process ends,
+  // every later call fails before looking at them.
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    Block& block = it->second;
+    block.load_queued = false;
+    ++block.load_seq;
+    block.valid.clear_all();
+    block.dirty.clear_all();
+    if (block.pins == 0 && block.writes_in_flight == 0) {
+      lru_.erase(block.lru_pos);
+      it = blocks_.erase(it);
+    } else {
+      std::vector<std::uint8_t>().swap(block.data);
+      ++it;
+    }
+  }
+  resident_ = 0;
+  std::vector<std::uint8_t>().swap(io_buffer_);
+  state_cv_.notify_all();
+}
+
+}  // namespace mtkfs::cache::detail

@@ -1,0 +1,51 @@
+// Internals shared by the FUSE callbacks (fs_ops.cpp) and the mount/loop code (fuse_mount.cpp).
+#pragma once
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "cache/cache.h"
+#include "fuse/filesystem.h"
+#include "fuse/fs_tree.h"
+
+namespace mtkfs::fs {
+
+// One open file (fuse_file_info::fh).
+struct OpenFile {
+  const Node* node;
+  cache::StreamId stream;
+  bool for_write;
+};
+
+// Everything a callback needs; lives on run_filesystem's stack while the loop runs.
+struct Filesystem {
+  Filesystem(const FsOptions& o, cache::Cache& c, Tree t, fuse_session* s)
+      : options(o), cache(c), tree(std::move(t)), session(s), mount_time(std::time(nullptr)) {}
+
+  const FsOptions options;
+  cache::Cache& cache;
+  const Tree tree;
+  fuse_session* session;
+  const std::time_t mount_time;
+  std::atomic<bool> destroyed{false};          // the destroy callback ran (final flush done)
+  std::atomic<bool> final_flush_failed{false};
+
+  // Open files, owned here because the kernel may drop the RELEASE of a file closed just before a lazy
+  // unmount; whatever is left is freed when the loop ends.
+  std::mutex open_files_mutex;
+  std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> open_files;
+};
+
+struct FsContext {
+  std::atomic<Filesystem*> fs{nullptr};
+};
+
+const fuse_lowlevel_ops& filesystem_operations();
+
+}  // namespace mtkfs::fs
