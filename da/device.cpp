@@ -1,0 +1,202 @@
+#include "da/device.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "da/bytes.h"
+#include "da/da_boot.h"
+#include "da/errors.h"
+#include "da/preloader.h"
+
+namespace mtkfs::da {
+
+Device::Device(TransportFactory open, const std::filesystem::path& da_file, DeviceOptions options)
+    : Device(std::move(open), load_da_file(da_file), std::move(options)) {}
+
+Device::Device(TransportFactory open, DaFile da_file, DeviceOptions options)
+    : open_(std::move(open)), da_file_(std::move(da_file)), options_(std::move(options)) {
+  for (const std::string& warning : da_file_.warnings)
+    spdlog::warn("DA file {}: {}", da_file_.name, warning);
+}
+
+Device::~Device() = default;
+
+const FlashInfo& Device::connect() {
+  if (state_ == State::connected) throw DeviceError("already connected to " + info_.connection);
+  commands_.reset();
+  channel_.reset();
+  link_.reset();
+  try {
+    link_ = open_();
+  } catch (const transport::TransportError& e) {
+    throw DeviceError(std::string("cannot open the device: ") + e.what());
+  }
+  if (!link_) throw DeviceError("cannot open the device: no transport");
+  channel_.emplace(*link_);
+  try {
+    check_boot_stage();
+    bring_up();
+  } catch (...) {
+    commands_.reset();
+    channel_.reset();
+    link_.reset();
+    state_ = State::idle;
+    throw;
+  }
+  state_ = State::connected;
+  lost_reason_.clear();
+  return info_;
+}
+
+void Device::bring_up() {
+  const Timing& t = options_.timing;
+  FlashInfo info;
+  info.connection = channel_->describe();
+
+  PreloaderClient preloader(*channel_, t);
+  spdlog::info("Handshake with the Preloader on {}", info.connection);
+  preloader.handshake();
+  info.preloader = preloader.identify();
+  const PreloaderInfo& pl = info.preloader;
+  spdlog::info("Device: hw code {}, hw ver {}, sw ver {}", bytes::hex_number(pl.hw_code, 4),
+               bytes::hex_number(pl.hw_ver, 4), bytes::hex_number(pl.sw_ver, 4));
+
+  const DaSelection da = select_da_entry(da_file_, pl.hw_code, pl.hw_ver, pl.sw_ver);
+  if (da.rule_disagreement)
+    spdlog::warn("DA file {}: {} (mtkfs uses regions 1 and 2, like mtkclient)", da_file_.name,
+                 *da.rule_disagreement);
+  info.da_file = DaFileSummary{da_file_.name,          da_file_.description, da.entry.index,
+                               da.stage1.load_address, da.stage1.length,     da.stage2.load_address,
+                               da.stage2.length};
+
+  spdlog::info("Uploading DA stage 1 ({} bytes)", da.stage1_image.size());
+  preloader.send_da(da.stage1.load_address, da.stage1_image, da.stage1.signature_length);
+  preloader.jump_da(da.stage1.load_address);
+
+  DaBoot boot(*channel_, t);
+  info.da1 = boot.sync();
+  boot.send_stage2_config(pl.brom_ver, pl.bl_ver);
+  spdlog::info("Uploading DA stage 2 ({} bytes)", da.stage2_image.size());
+  boot.upload_stage2(da.stage2.load_address, da.stage2_image);
+  info.report = boot.read_report(info.trailer);
+  if (info.trailer.variant == TrailerVariant::plain && info.trailer.soc_ok != wire::da::kSocOk)
+    spdlog::warn("DA report trailer ends with {} instead of SOC_OK C1",
+                 bytes::hex_number(info.trailer.soc_ok, 2));
+  if (info.report.emmc_ret != 0)
+    throw DeviceError("the DA found no usable eMMC (emmc_ret " +
+                      bytes::hex_number(info.report.emmc_ret, 8) + ")");
+
+  commands_.emplace(*channel_, t, options_.read_retries);
+  info.usb_speed = commands_->ensure_high_speed([this] { reconnect(); });
+  info.connection = channel_->describe();
+  info_ = std::move(info);
+}
+
+// The USB product id already tells BROM and a running DA apart; say so before any handshake.
+void Device::check_boot_stage() const {
+  switch (link_->boot_stage_hint()) {
+    case transport::BootStage::brom:
+      throw DeviceError(
+          "device is in BROM mode (USB id 0e8d:0003), not supported: mtkfs needs the "
+          "Preloader download mode (USB id 0e8d:2000)");
+    case transport::BootStage::da:
+      throw DeviceError(
+          "the device is already running a Download Agent (USB id 0e8d:2001) from an "
+          "earlier session, which mtkfs cannot resume: reset the device and enter "
+          "download mode again");
+    default: return;
+  }
+}
+
+// After 70 01 the DA drops off the bus and comes back; the factory waits for it as configured.
+void Device::reconnect() {
+  spdlog::info("The DA switches USB speed; reconnecting");
+  link_.reset();
+  std::this_thread::sleep_for(options_.timing.speed_switch_settle);
+  try {
+    link_ = open_();
+  } catch (const transport::TransportError& e) {
+    throw LinkLostError(std::string("the device did not come back after the USB speed switch: ") +
+                        e.what());
+  }
+  if (!link_) throw LinkLostError("the device did not come back after the USB speed switch");
+  channel_->rebind(*link_);
+}
+
+std::uint64_t Device::size(HwPartition part) const {
+  return state_ == State::connected ? info_.partition_size(part) : 0;
+}
+
+void Device::check_range(HwPartition part, std::uint64_t offset, std::uint64_t length,
+                         const char* action) const {
+  const std::uint64_t part_size = info_.partition_size(part);
+  const std::string what = std::string(action) + " of " + partition_name(part) + " at " +
+                           bytes::hex_number(offset, 1) + " length " + bytes::hex_number(length, 1);
+  if (part_size == 0) throw DeviceError(what + ": the device has no " + partition_name(part));
+  if (offset % wire::kSectorSize || length % wire::kSectorSize)
+    throw DeviceError(what + ": offset and length must be multiples of 512");
+  if (offset > part_size || length > part_size - offset)
+    throw DeviceError(what + ": beyond the end of the partition (" +
+                      bytes::hex_number(part_size, 1) + " bytes)");
+}
+
+template <typename Fn>
+void Device::run_command(Fn&& fn) {
+  if (state_ == State::lost) throw LinkLostError(lost_reason_);
+  if (state_ != State::connected) throw DeviceError("the device is not connected");
+  try {
+    fn();
+  } catch (const LinkLostError& e) {
+    state_ = State::lost;
+    lost_reason_ = e.what();
+    throw;
+  }
+}
+
+void Device::read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out) {
+  run_command([&] {
+    check_range(part, offset, out.size(), "read");
+    if (!out.empty()) commands_->read(part, offset, out);
+  });
+}
+
+void Device::write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data) {
+  run_command([&] {
+    check_range(part, offset, data.size(), "write");
+    if (!data.empty()) commands_->write(part, offset, data);
+  });
+}
+
+std::string Device::describe() const {
+  if (state_ == State::connected) return format_flash_info(info_);
+  if (state_ == State::lost) return "MediaTek device (session lost: " + lost_reason_ + ")";
+  return "MediaTek device (not connected; DA file " + da_file_.name + ")";
+}
+
+void Device::close(EndMode mode) {
+  if (state_ == State::connected && mode != EndMode::stay) {
+    const char* what = mode == EndMode::reboot ? "reboot" : "power off";
+    try {
+      if (mode == EndMode::reboot)
+        commands_->reboot();
+      else
+        commands_->power_off();
+    } catch (const DeviceError& e) {
+      state_ = State::lost;
+      lost_reason_ = e.what();
+      commands_.reset();
+      channel_.reset();
+      link_.reset();
+      throw DeviceError(std::string("could not ") + what + " the device: " + e.what());
+    }
+  } else if (state_ == State::lost && mode != EndMode::stay) {
+    throw LinkLostError("cannot end the session as asked, it was lost: " + lost_reason_);
+  }
+  commands_.reset();
+  channel_.reset();
+  link_.reset();
+  if (state_ == State::connected) state_ = State::closed;
+}
+
+}  // namespace mtkfs::da

@@ -1,0 +1,86 @@
+// The device facade: a Preloader + legacy DA session presented as a BlockDevice.
+//
+// THREAD MODEL: none. A Device is not thread-safe by design — the DA executes one command at a
+// time and a byte stream cannot be shared, so exactly one thread (cache/'s I/O thread) may call
+// it. Callers serialise; the Device never locks.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "da/block_device.h"
+#include "da/channel.h"
+#include "da/da_commands.h"
+#include "da/da_file.h"
+#include "da/flash_info.h"
+#include "da/timing.h"
+#include "transport/transport.h"
+
+namespace mtkfs::da {
+
+// How a session ends (legacy-da.md §12-§13).
+enum class EndMode {
+  stay,       // send nothing: the DA keeps running (over USB it then ignores a new handshake)
+  reboot,     // DB 00000000 00 00 00 01: immediate reset into a normal boot
+  power_off,  // D9 + mode 0 (effect on MT8590 not established)
+};
+
+struct DeviceOptions {
+  Timing timing;
+  // Re-reads of a chunk whose checksum failed, per offset, before the read fails.
+  int read_retries = 3;
+};
+
+class Device final : public BlockDevice {
+ public:
+  // Opens the link; called once per connect() and again after a DA USB speed switch.
+  using TransportFactory = std::function<std::unique_ptr<transport::Transport>()>;
+
+  // Loads the DA file right away, so a bad --da fails before any device wait (DaFileError).
+  Device(TransportFactory open, const std::filesystem::path& da_file, DeviceOptions options = {});
+  Device(TransportFactory open, DaFile da_file, DeviceOptions options = {});
+  ~Device() override;
+
+  // Handshake -> DA upload -> report -> USB status. Throws DaFileError when the file has no
+  // entry for this chip, DeviceError/LinkLostError otherwise. May be retried after a failure.
+  const FlashInfo& connect();
+
+  bool connected() const { return state_ == State::connected; }
+  const FlashInfo& info() const { return info_; }
+
+  std::uint64_t size(HwPartition part) const override;
+  void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out) override;
+  void write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data) override;
+  std::string describe() const override;
+
+  // Ends the session and releases the link. `stay` is also what happens on destruction.
+  void close(EndMode mode);
+
+ private:
+  enum class State { idle, connected, lost, closed };
+
+  void check_boot_stage() const;
+  void bring_up();
+  void reconnect();
+  void check_range(HwPartition part, std::uint64_t offset, std::uint64_t length,
+                   const char* action) const;
+  template <typename Fn>
+  void run_command(Fn&& fn);
+
+  TransportFactory open_;
+  DaFile da_file_;
+  DeviceOptions options_;
+  std::unique_ptr<transport::Transport> link_;
+  std::optional<Channel> channel_;
+  std::optional<DaCommands> commands_;
+  FlashInfo info_;
+  State state_ = State::idle;
+  std::string lost_reason_;
+};
+
+}  // namespace mtkfs::da

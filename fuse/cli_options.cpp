@@ -1,0 +1,90 @@
+#include "fuse/cli_options.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "da/errors.h"
+
+namespace mtkfs::cli {
+
+void add_connection_options(CLI::App& app, ConnectionOptions& o) {
+  app.add_option("--da", o.da_file,
+                 "MediaTek Download Agent file (MTK_AllInOne_DA*.bin) with a legacy MT8590 entry");
+  auto* socket = app.add_option("--socket", o.socket, "talk to mtkfs-sim on this UNIX socket");
+  auto* port =
+      app.add_option("--port", o.port, "use this tty (/dev/ttyACM0) or pty instead of USB");
+  auto* usb = app.add_option("--usb", o.usb,
+                             "use the USB device at BUS:ADDR (default: the first "
+                             "MediaTek Preloader found)");
+  socket->excludes(port)->excludes(usb);
+  port->excludes(usb);
+  app.add_option("--wait", o.wait_seconds,
+                 "seconds to wait for the device to appear (0 = wait forever)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", o.quiet, "only errors on stderr");
+  app.add_flag("-v,--verbose", o.verbosity, "protocol progress on stderr (-vv: debug)");
+}
+
+void add_end_option(CLI::App& app, std::string& mode) {
+  app.add_option("--end", mode,
+                 "how to leave the device: stay (the DA keeps running and needs a reset before "
+                 "the next session), reboot (normal boot), poweroff")
+      ->check(CLI::IsMember({"stay", "reboot", "poweroff"}))
+      ->type_name("MODE")
+      ->capture_default_str();
+}
+
+da::EndMode end_mode(const std::string& name) {
+  if (name == "stay") return da::EndMode::stay;
+  if (name == "poweroff") return da::EndMode::power_off;
+  if (name == "reboot") return da::EndMode::reboot;
+  throw std::invalid_argument("--end must be stay, reboot or poweroff, not " + name);
+}
+
+void setup_logging(const ConnectionOptions& o) {
+  auto logger = spdlog::get("mtkfs");  // a second call (another mode) reuses it
+  if (!logger) logger = spdlog::stderr_color_mt("mtkfs");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("mtkfs: %^%l%$: %v");
+  if (o.quiet)
+    spdlog::set_level(spdlog::level::err);
+  else if (o.verbosity >= 2)
+    spdlog::set_level(spdlog::level::debug);
+  else if (o.verbosity == 1)
+    spdlog::set_level(spdlog::level::info);
+  else
+    spdlog::set_level(spdlog::level::warn);
+}
+
+transport::ConnectOptions transport_options(const ConnectionOptions& o) {
+  transport::ConnectOptions c;
+  c.usb_selector = o.usb;
+  c.port = o.port;
+  c.socket = o.socket;
+  c.wait_seconds = o.wait_seconds;
+  c.quiet = o.quiet;
+  return c;
+}
+
+std::string da_file_hint() {
+  return "The Download Agent ships with SP Flash Tool (MTK_AllInOne_DA.bin next to the "
+         "flash_tool program) and with mtkclient (mtkclient/Loader/MTK_AllInOne_DA_*.bin); pass "
+         "it with --da FILE";
+}
+
+std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
+                                        da::DeviceOptions device_options) {
+  if (o.da_file.empty()) throw da::DaFileError("--da FILE is required. " + da_file_hint());
+  const transport::ConnectOptions connect = transport_options(o);
+  try {
+    return std::make_unique<da::Device>([connect] { return transport::open_transport(connect); },
+                                        o.da_file, std::move(device_options));
+  } catch (const da::DaFileError& e) {
+    throw da::DaFileError(std::string(e.what()) + ". " + da_file_hint());
+  }
+}
+
+}  // namespace mtkfs::cli

@@ -1,0 +1,44 @@
+// The command-line part every mtkfs mode shares: how to reach the device (--da, --socket, --port,
+// --usb, --wait), how to end the session (--end), logging, and turning those into a da::Device.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "da/device.h"
+#include "transport/open_transport.h"
+
+namespace mtkfs::cli {
+
+struct ConnectionOptions {
+  std::string da_file;
+  std::string socket;  // UNIX socket of mtkfs-sim
+  std::string port;    // /dev/ttyACM0 or a pty
+  std::string usb;     // BUS:ADDR; USB is the default medium when neither --socket nor --port
+  int wait_seconds = 60;
+  bool quiet = false;
+  int verbosity = 0;
+};
+
+// Registers --da, --socket, --port, --usb, --wait, -q/--quiet and -v/--verbose on `app`.
+void add_connection_options(CLI::App& app, ConnectionOptions& options);
+
+// Registers --end stay|reboot|poweroff, keeping `mode`'s value as the default.
+void add_end_option(CLI::App& app, std::string& mode);
+da::EndMode end_mode(const std::string& name);
+
+// Log lines go to stderr (stdout carries results); -v info, -vv debug, -q errors only.
+void setup_logging(const ConnectionOptions& options);
+
+transport::ConnectOptions transport_options(const ConnectionOptions& options);
+
+// Where users find a DA file, appended to every DA file error.
+std::string da_file_hint();
+
+// Checks --da and loads it (DaFileError with da_file_hint() when missing/unusable); the returned
+// Device is not connected yet.
+std::unique_ptr<da::Device> make_device(const ConnectionOptions& options,
+                                        da::DeviceOptions device_options = {});
+
+}  // namespace mtkfs::cli

@@ -1,0 +1,158 @@
+// `mtkfs --info` as a user runs it, against the mtkfs-sim program.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "tests/cli/run_program.h"
+#include "tests/support/sim_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mtkfs::testing {
+namespace {
+
+// $MTKFS_BIN / $MTKFS_SIM_BIN win; the build's own programs are the default.
+class ProgramPaths : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    ::setenv("MTKFS_BIN", MTKFS_BIN_DEFAULT, 0);
+    ::setenv("MTKFS_SIM_BIN", MTKFS_SIM_BIN_DEFAULT, 0);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const program_paths =
+    ::testing::AddGlobalTestEnvironment(new ProgramPaths);
+
+std::string mtkfs_binary() {
+  const char* path = std::getenv("MTKFS_BIN");
+  if (!path || !*path) throw std::runtime_error("MTKFS_BIN is not set (path of the mtkfs program)");
+  return path;
+}
+
+std::size_t line_count(const std::string& text) {
+  std::size_t n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
+class MtkfsInfo : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string da = (dir / "da.bin").string();
+
+  void SetUp() override {
+    // The real NW-A50 user-area size (sparse, no table: nothing is written into it).
+    ASSERT_EQ(run_program(SimProcess::binary(), {"make-da", da}).exit_code, 0);
+    ASSERT_EQ(run_program(SimProcess::binary(), {"init", (dir / "img").string(), "--layout", "none",
+                                                 "--profile", "nw-a50-full"})
+                  .exit_code,
+              0);
+  }
+
+  SimProcess start_sim(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--dir", (dir / "img").string(), "--socket",
+                                     (dir / "sim.sock").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return SimProcess(args);
+  }
+};
+
+TEST_F(MtkfsInfo, PrintsTheNwA50Values) {
+  SimProcess sim = start_sim();
+  const ProgramResult r =
+      run_program(mtkfs_binary(), {"--info", "--socket", sim.socket_path(), "--da", da});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* expected : {
+           "CPU:            MT8590 (hw code 0x8590)\n",
+           "HW subcode:     0x8A00\n",
+           "HW version:     0xCB01\n",
+           "SW version:     0x0102\n",
+           "Target config:  0x00000000 (SBC off, SLA off, DAA off)\n",
+           "DA version:     4.2 (chip id 0x91)\n",
+           "Int SRAM:       0x40000 (256 KiB)\n",
+           "Ext RAM:        DRAM (0x02), 0x20000000 (512 MiB)\n",
+           "eMMC boot1:     0x400000 (4 MiB)\n",
+           "eMMC boot2:     0x400000 (4 MiB)\n",
+           "eMMC rpmb:      0x1000000 (16 MiB)\n",
+           "eMMC user:      0x3AB400000 (14.68 GiB)\n",
+           "eMMC CID:       15010041474E4433520712345678A1E3\n",
+           "Random id:      FA7B5F0AE9D552120ABBAD92E4DFDA3B\n",
+       })
+    EXPECT_NE(r.out.find(expected), std::string::npos) << "missing " << expected << "in\n" << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(MtkfsInfo, DefaultEndRebootsSoASecondRunWorks) {
+  SimProcess sim = start_sim();
+  for (int run = 0; run < 2; ++run) {
+    const ProgramResult r =
+        run_program(mtkfs_binary(), {"--info", "-q", "--socket", sim.socket_path(), "--da", da});
+    EXPECT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+  }
+  const ProgramResult stay = run_program(
+      mtkfs_binary(), {"--info", "--end", "stay", "--socket", sim.socket_path(), "--da", da});
+  EXPECT_EQ(stay.exit_code, 0) << stay.err;
+}
+
+TEST_F(MtkfsInfo, PrefixedTrailerDevice) {
+  SimProcess sim = start_sim({"--trailer", "prefixed"});
+  const ProgramResult r = run_program(
+      mtkfs_binary(), {"--info", "--socket", sim.socket_path(), "--da", da, "--end", "poweroff"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Report end:     prefixed trailer"), std::string::npos) << r.out;
+}
+
+TEST_F(MtkfsInfo, MissingDaOptionSaysWhereToFindOne) {
+  const ProgramResult r = run_program(mtkfs_binary(), {"--info", "--socket", "/nonexistent"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("--da FILE is required"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SP Flash Tool"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mtkclient"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(MtkfsInfo, UnreadableOrBogusDaFile) {
+  ProgramResult r = run_program(mtkfs_binary(),
+                                {"--info", "--socket", "/nonexistent", "--da", "/nonexistent.bin"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("DA file /nonexistent.bin does not exist"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MTK_AllInOne_DA"), std::string::npos) << r.err;
+
+  std::ofstream(dir / "bogus.bin") << std::string(300, 'x');  // long enough for a header
+  r = run_program(mtkfs_binary(),
+                  {"--info", "--socket", "/nonexistent", "--da", (dir / "bogus.bin").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("is not a MediaTek Download Agent"), std::string::npos) << r.err;
+}
+
+TEST_F(MtkfsInfo, NoDeviceIsOneErrorLine) {
+  const ProgramResult r = run_program(mtkfs_binary(), {"--info", "-q", "--wait", "1", "--socket",
+                                                       (dir / "none.sock").string(), "--da", da});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("mtkfs: cannot open the device: ", 0), 0u) << r.err;
+}
+
+TEST_F(MtkfsInfo, BadOptionsAreOneErrorLine) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--info", "--end", "explode", "--da", da},
+        std::vector<std::string>{"--info", "--socket", "a", "--port", "b", "--da", da},
+        std::vector<std::string>{"--no-such-option"}}) {
+    const ProgramResult r = run_program(mtkfs_binary(), args);
+    EXPECT_EQ(r.exit_code, 1) << args[1];
+    EXPECT_EQ(line_count(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("mtkfs: ", 0), 0u) << r.err;
+  }
+}
+
+TEST_F(MtkfsInfo, HelpExitsZero) {
+  const ProgramResult r = run_program(mtkfs_binary(), {"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--info"), std::string::npos);
+  EXPECT_NE(r.out.find("--end"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtkfs::testing

@@ -1,0 +1,154 @@
+// Every simulator fault knob must end in a clean outcome: a transparent retry, or a clear
+// DeviceError/LinkLostError — never a hang (every wait is bounded) and never wrong bytes.
+#include <gtest/gtest.h>
+
+#include "da/errors.h"
+#include "tests/da/sim_fixture.h"
+
+namespace mtkfs::testing {
+namespace {
+
+using da::HwPartition;
+
+// Shorter bounds for the waits a fault makes us sit out; still far above the simulator's latency.
+da::Timing fault_timing() {
+  da::Timing t = fast_timing();
+  t.reply = da::Millis{400};
+  t.chunk = da::Millis{2000};
+  t.drain_silence = da::Millis{150};
+  return t;
+}
+
+class DeviceFault : public ::testing::TestWithParam<Medium> {
+ protected:
+  SimDevice sim;
+
+  std::unique_ptr<da::Device> connect(da::Timing timing = fault_timing()) {
+    sim.start(GetParam());
+    auto device = sim.make_device(timing);
+    device->connect();
+    return device;
+  }
+
+  void expect_pattern(da::Device& device, HwPartition part, std::uint64_t offset,
+                      std::size_t length) {
+    std::vector<std::uint8_t> got(length);
+    device.read(part, offset, got);
+    EXPECT_EQ(first_pattern_error(got, static_cast<std::uint8_t>(part), offset), -1);
+  }
+};
+
+TEST_P(DeviceFault, CorruptChunkIsReReadTransparently) {
+  sim.config.faults.corrupt_chunk = 2;
+  auto device = connect();
+  expect_pattern(*device, HwPartition::user, 0, 4 << 20);
+  expect_pattern(*device, HwPartition::user, 0, 4 << 20);  // the fault fired once only
+}
+
+TEST_P(DeviceFault, DroppedLinkIsLinkLost) {
+  sim.config.faults.drop_after_bytes = 3 << 20;
+  auto device = connect();
+  std::vector<std::uint8_t> out(8 << 20);
+  EXPECT_THROW(device->read(HwPartition::user, 0, out), da::LinkLostError);
+  EXPECT_THROW(device->read(HwPartition::user, 0, out), da::LinkLostError);  // sticky
+  EXPECT_FALSE(device->connected());
+}
+
+TEST_P(DeviceFault, NackedReadFailsAndTheSessionGoesOn) {
+  sim.config.faults.nack_command = 0xD6;
+  auto device = connect();
+  std::vector<std::uint8_t> out(512);
+  try {
+    device->read(HwPartition::boot1, 0, out);
+    ADD_FAILURE() << "no error";
+  } catch (const da::LinkLostError& e) {
+    ADD_FAILURE() << e.what();
+  } catch (const da::DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("the DA refused READ (D6)"), std::string::npos)
+        << e.what();
+  }
+  expect_pattern(*device, HwPartition::boot1, 0, 512);
+}
+
+TEST_P(DeviceFault, NackedWriteFailsAndTheSessionGoesOn) {
+  sim.config.faults.nack_command = 0x62;
+  auto device = connect();
+  const std::vector<std::uint8_t> sector(512, 0x11);
+  EXPECT_THROW(device->write(HwPartition::user, 0, sector), da::DeviceError);
+  EXPECT_TRUE(device->connected());
+  expect_pattern(*device, HwPartition::user, 0, 512);  // nothing was written
+  device->write(HwPartition::user, 0, sector);
+  EXPECT_EQ(sim.file_bytes("user.img", 0, 512), sector);
+}
+
+TEST_P(DeviceFault, NackedPartitionSwitch) {
+  sim.config.faults.nack_command = 0x60;
+  sim.config.faults.nack_count = 2;
+  auto device = connect();
+  std::vector<std::uint8_t> out(512);
+  EXPECT_THROW(device->read(HwPartition::user, 0, out), da::DeviceError);
+  EXPECT_THROW(device->read(HwPartition::user, 0, out), da::DeviceError);
+  EXPECT_TRUE(device->connected());
+  expect_pattern(*device, HwPartition::user, 0, 512);
+}
+
+TEST_P(DeviceFault, SlowRepliesStillWork) {
+  sim.config.faults.delay = std::chrono::milliseconds(20);
+  auto device = connect(fast_timing());
+  expect_pattern(*device, HwPartition::user, (1 << 20) - 512, (1 << 20) + 1024);
+}
+
+TEST_P(DeviceFault, ByteSizedUnits) {
+  sim.config.faults.units = sim::UnitFault::split;
+  auto device = connect();
+  expect_pattern(*device, HwPartition::boot2, 0, 64 * 1024);
+}
+
+TEST_P(DeviceFault, MergedUnits) {
+  sim.config.faults.units = sim::UnitFault::merge;
+  auto device = connect();
+  expect_pattern(*device, HwPartition::user, 0, 3 << 20);
+}
+
+TEST_P(DeviceFault, DeviceBackInThePreloaderLosesTheSession) {
+  sim.config.faults.reenter_preloader_after = 3;  // 72 at connect, then 60 and D6 of one read
+  auto device = connect();
+  expect_pattern(*device, HwPartition::user, 0, 512);
+  std::vector<std::uint8_t> out(512);
+  EXPECT_THROW(device->read(HwPartition::user, 0, out), da::LinkLostError);
+}
+
+TEST_P(DeviceFault, PrefixedTrailer) {
+  sim.config.trailer = sim::Trailer::prefixed;
+  auto device = connect();
+  EXPECT_EQ(device->info().trailer.variant, da::TrailerVariant::prefixed);
+  expect_pattern(*device, HwPartition::user, 0, 512);
+}
+
+TEST_P(DeviceFault, NoNandIdsInTheDa1Sync) {
+  sim.config.nand_id_count = 0;
+  auto device = connect();
+  EXPECT_TRUE(device->info().da1.nand_ids.empty());
+  expect_pattern(*device, HwPartition::user, 0, 512);
+}
+
+TEST_P(DeviceFault, ReadyNoiseWithAndWithoutSwallow) {
+  sim.config.ready = true;
+  sim.config.swallow_first_a0 = GetParam() == Medium::socket;
+  auto device = connect();
+  expect_pattern(*device, HwPartition::boot1, 0, 512);
+}
+
+TEST_P(DeviceFault, UsbSpeedSwitchReconnects) {
+  sim.config.speed_switch = true;
+  auto device = connect();
+  EXPECT_EQ(device->info().usb_speed, 1);
+  expect_pattern(*device, HwPartition::user, 0, 1 << 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(Media, DeviceFault,
+                         ::testing::Values(Medium::socket, Medium::pty, Medium::usb),
+                         [](const auto& info) { return medium_name(info.param); });
+
+}  // namespace
+}  // namespace mtkfs::testing
