@@ -1,0 +1,60 @@
+// The simulated device: firmware stages over a DeviceLink, plus everything that outlives a host session.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "da/wire.h"
+#include "sim/da_file.h"
+#include "sim/device_io.h"
+#include "sim/link.h"
+#include "sim/regions.h"
+#include "sim/sim.h"
+#include "sim/trace.h"
+
+namespace mtkfs::sim {
+
+enum class Transport { stream, usb };
+
+// State of a running DA2 (kept across a speed-switch re-enumeration, and across host sessions on USB).
+struct DaState {
+  wire::HwPartition selected = wire::HwPartition::user;
+  bool high_speed = true;
+};
+
+struct DeviceContext {
+  const SimConfig& config;
+  DeviceIo& io;
+  Regions& regions;
+  const ExpectedDa* da;  // nullptr: accept any structurally valid upload
+  FaultState& faults;
+  bool ready;
+  DaState& da_state;
+};
+
+// Preloader from power-on until an accepted JUMP_DA (preloader.md §3-§5).
+void run_preloader(DeviceContext& ctx);
+// DA1: sync, versions, stage-2 config and upload, then DA2's report and trailer (legacy-da.md §2-§5).
+void run_da1(DeviceContext& ctx);
+// DA2 command loop (legacy-da.md §6-§13); leaves only by exception.
+[[noreturn]] void run_da2(DeviceContext& ctx);
+
+class Device {
+ public:
+  Device(SimConfig config, Transport transport);  // throws std::runtime_error
+  // Runs the firmware until the link stops (or, with `once`, until the first host session ended).
+  void run(DeviceLink& link);
+  bool reset_on_host_close() const { return reset_on_close_; }
+  const SimConfig& config() const { return config_; }
+
+ private:
+  SimConfig config_;
+  bool ready_;
+  bool reset_on_close_;
+  Regions regions_;
+  std::optional<ExpectedDa> da_;
+  std::unique_ptr<Trace> trace_;
+  FaultState faults_;
+};
+
+}  // namespace mtkfs::sim

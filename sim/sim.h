@@ -1,0 +1,156 @@
+// In-process API of the simulated Sony NW-A50 (MT8590): Preloader + legacy DA, backed by image files.
+// Spec: /work/shared/spec (preloader.md, legacy-da.md, usb.md). Spec-silent choices: sim/README.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace mtkfs::sim {
+
+inline constexpr std::uint64_t kDefaultBoot1Size = 4ull << 20;
+inline constexpr std::uint64_t kDefaultBoot2Size = 4ull << 20;
+inline constexpr std::uint64_t kDefaultRpmbSize = 16ull << 20;
+inline constexpr std::uint64_t kDefaultUserSize = 256ull << 20;
+inline constexpr std::uint64_t kNwA50UserSize = 0x3AB400000ull;  // `--profile nw-a50-full`
+
+// Stage-2 report trailer (legacy-da.md §5.3): plain = 10-byte PassInfo, prefixed = 00000000 + PassInfo
+// sent as ONE 14-byte unit.
+enum class Trailer { plain, prefixed };
+// How device replies are cut into units (bulk transfers): as the spec lists them, one byte per unit, or
+// everything queued between two host reads merged into 512-byte packets.
+enum class UnitFault { none, split, merge };
+enum class LinkModel { none, usb2_hs };
+
+// Fault knobs. Counters run over the whole lifetime of one server/model (all host sessions), and each
+// fault fires once (the NACK fault `nack_count` times).
+struct Faults {
+  std::optional<std::uint64_t> corrupt_chunk;            // D6 chunk index (from 0) whose checksum is wrong
+  std::optional<std::uint64_t> drop_after_bytes;         // drop the link after this many device->host bytes
+  std::optional<std::uint8_t> nack_command;              // NACK the first DA command with this byte
+  std::uint32_t nack_count = 1;                          // ... and this many of its successors
+  std::chrono::milliseconds delay{0};                    // delay before every reply to host input
+  UnitFault units = UnitFault::none;
+  std::optional<std::uint64_t> reenter_preloader_after;  // after N DA commands: fresh Preloader, no disconnect
+};
+
+struct SimConfig {
+  std::filesystem::path dir;  // holds boot1.img boot2.img rpmb.img user.img (created sparse if absent)
+  // Sizes used when a file is created; an existing file's size is the region size.
+  std::uint64_t boot1_size = kDefaultBoot1Size;
+  std::uint64_t boot2_size = kDefaultBoot2Size;
+  std::uint64_t rpmb_size = kDefaultRpmbSize;
+  // Explicit user-area size (e.g. kNwA50UserSize); an existing user.img of another size is an error.
+  // nullopt: size of the existing user.img, else kDefaultUserSize.
+  std::optional<std::uint64_t> user_size;
+
+  std::optional<std::filesystem::path> da_file;  // check uploads against this AllInOne DA file (0x8590 entry)
+
+  std::optional<bool> ready;      // READY strings in LISTEN; nullopt: streams off, USB on (after SET_LINE_CODING)
+  bool swallow_first_a0 = true;   // LISTEN consumes the first A0 without a reply
+  Trailer trailer = Trailer::plain;
+  std::uint16_t nand_id_count = 7;  // DA1 sync nand id count (0 = the reference simulator's behaviour)
+  bool allow_rpmb = false;          // 60 03 ACKed, RPMB readable/writable
+  bool speed_switch = false;        // 72 answers 5A 00; 70 01 -> 5A, re-enumerate as 0e8d:2001 in DA2
+  bool strict_config = false;       // check all 18 stage-2 config bytes, not only force_charge
+  bool require_aligned = false;     // D6/62 addresses and lengths must be multiples of 512 (else NACK)
+  // What a host closing the port does: true = device starts over in a fresh Preloader, false = it keeps
+  // running where it was. nullopt: streams true, USB false (legacy-da.md §13).
+  std::optional<bool> reset_on_host_close;
+
+  Faults faults;
+  LinkModel link_model = LinkModel::none;
+  std::optional<std::filesystem::path> trace_path;  // both directions, timestamped, one line per unit
+  bool once = false;  // serve one host session, then stop (finished() becomes true)
+};
+
+// Parses "4096", "0x3AB400000", "256M", "256MiB", "4k", "1G" (binary suffixes). Throws
+// std::invalid_argument with a clear message.
+std::uint64_t parse_size(std::string_view text);
+
+// UNIX stream socket endpoint, one host connection at a time.
+class SocketServer {
+ public:
+  // Throws std::runtime_error (bad config, region files, DA file, socket). Listening when it returns.
+  SocketServer(SimConfig config, std::filesystem::path socket_path);
+  ~SocketServer();  // stops the device and joins its thread; removes the socket file
+  SocketServer(const SocketServer&) = delete;
+  SocketServer& operator=(const SocketServer&) = delete;
+  const std::filesystem::path& socket_path() const;
+  bool finished() const;  // true after a `once` session ended or on a fatal error
+  void wait_finished(std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Pseudo-terminal endpoint (raw mode). A device-side disconnect (reboot, power off, drop fault, speed
+// switch) closes the master and opens a new pty, as a ttyACM node disappears and reappears; the optional
+// symlink then points at the new slave.
+class PtyServer {
+ public:
+  explicit PtyServer(SimConfig config, std::optional<std::filesystem::path> link_path = std::nullopt);
+  ~PtyServer();
+  PtyServer(const PtyServer&) = delete;
+  PtyServer& operator=(const PtyServer&) = delete;
+  std::string slave_path() const;  // current slave (may change after a device-side disconnect)
+  bool finished() const;
+  void wait_finished(std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class UsbStatus { ok, timeout, overflow, no_device, stall };
+
+struct UsbTransfer {
+  UsbStatus status;
+  std::size_t transferred;
+};
+
+// The device as libusb would see it (usb.md §2-§5). The device firmware runs on an internal thread;
+// all host-side calls are thread-safe.
+class UsbDeviceModel {
+ public:
+  explicit UsbDeviceModel(SimConfig config);  // throws std::runtime_error like SocketServer
+  ~UsbDeviceModel();
+  UsbDeviceModel(const UsbDeviceModel&) = delete;
+  UsbDeviceModel& operator=(const UsbDeviceModel&) = delete;
+
+  std::uint16_t vendor_id() const;   // 0x0e8d
+  std::uint16_t product_id() const;  // 0x2000; 0x2001 after a speed switch
+  std::size_t max_packet_size() const;  // 512
+
+  // EP0 requests (usb.md §4.1): class SET_LINE_CODING (any recipient, with or without data stage) sets
+  // "tool present"; SET_CONTROL_LINE_STATE / SEND_BREAK and vendor requests are ACKed; other class
+  // requests stall. no_device while off the bus.
+  UsbStatus control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
+                        std::uint16_t index, std::span<const std::uint8_t> data);
+  // Host -> device (EP 0x01). Packet boundaries and zero-length transfers are invisible to the device.
+  UsbTransfer bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout);
+  // Device -> host (EP 0x81), libusb semantics: completes when `buffer` is full or a short packet
+  // arrived; a packet longer than the space left -> overflow (earlier bytes count in transferred, that
+  // packet is lost); on timeout returns what arrived so far with status timeout. Units leave as 512-byte
+  // packets with a short final packet and never a zero-length packet.
+  UsbTransfer bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout);
+  // The host releases the interface. By default the device keeps running (DA2 survives); a muted device
+  // (after a protocol violation) restarts in a fresh Preloader.
+  void host_close();
+  bool wait_enumerated(std::chrono::milliseconds timeout);    // true once on the bus (now or later)
+  bool wait_disconnected(std::chrono::milliseconds timeout);  // true once off the bus (now or later)
+  std::uint64_t enumeration_count() const;  // +1 per (re-)enumeration, starting at 1
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mtkfs::sim

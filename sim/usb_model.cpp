@@ -1,0 +1,294 @@
+// In-process USB model of the Preloader/DA port (usb.md §2-§5): EP0 class requests, a byte FIFO for
+// bulk OUT, and bulk IN packets cut from the device's pending transmit buffer. Each unit waits until the
+// host collected it (300 ms without progress, then later units coalesce, usb.md §5.1).
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "sim/device.h"
+#include "sim/sim.h"
+
+namespace mtkfs::sim {
+namespace {
+
+constexpr std::size_t kMaxPacket = wire::kUsbMaxPacketHighSpeed;
+constexpr auto kFlushTimeout = std::chrono::milliseconds(300);
+// How long the device stays off the bus when it reboots, powers off or switches speed [sim-choice].
+constexpr auto kOffBusTime = std::chrono::milliseconds(100);
+// Host->device bytes the device accepts before bulk OUT blocks (its receive side is never that slow).
+constexpr std::size_t kOutFifoLimit = 32u << 20;
+
+class ByteQueue {
+ public:
+  std::size_t size() const { return data_.size() - head_; }
+  bool empty() const { return size() == 0; }
+  const std::uint8_t* front() const { return data_.data() + head_; }
+  void append(std::span<const std::uint8_t> bytes) {
+    if (empty()) clear();
+    data_.insert(data_.end(), bytes.begin(), bytes.end());
+  }
+  void consume(std::size_t n) {
+    head_ += n;
+    if (empty()) {
+      clear();
+    } else if (head_ > (1u << 20) && head_ > data_.size() / 2) {
+      data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  void clear() {
+    data_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<std::uint8_t> data_;
+  std::size_t head_ = 0;
+};
+
+struct UsbBus {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stop = false;
+  bool enumerated = true;
+  std::uint16_t pid = wire::kPidPreloader;
+  std::uint64_t enumerations = 1;
+  bool tool_present = false;
+  bool host_closed = false;  // event for the device; cleared when seen
+  ByteQueue out;             // host -> device
+  ByteQueue in;              // device's pending transmit buffer
+  std::uint64_t packets_collected = 0;
+
+  template <class Pred>
+  bool wait_until(std::unique_lock<std::mutex>& lock, Clock::time_point deadline, Pred pred) {
+    if (deadline == kForever) {
+      cv.wait(lock, pred);
+      return true;
+    }
+    return cv.wait_until(lock, deadline, pred);
+  }
+};
+
+class UsbLink final : public DeviceLink {
+ public:
+  UsbLink(UsbBus& bus, bool reset_on_close) : bus_(bus), reset_on_close_(reset_on_close) {}
+
+  std::size_t read_some(std::span<std::uint8_t> buffer, Clock::time_point deadline) override {
+    std::unique_lock lock(bus_.mutex);
+    for (;;) {
+      bus_.wait_until(lock, deadline, [&] { return bus_.stop || bus_.host_closed || !bus_.out.empty(); });
+      if (bus_.stop) throw LinkStopped();
+      check_host_closed(lock);
+      if (!bus_.out.empty()) {
+        const std::size_t n = std::min(buffer.size(), bus_.out.size());
+        std::memcpy(buffer.data(), bus_.out.front(), n);
+        bus_.out.consume(n);
+        bus_.cv.notify_all();
+        return n;
+      }
+      if (deadline != kForever && Clock::now() >= deadline) return 0;
+    }
+  }
+
+  void send_unit(std::span<const std::uint8_t> unit) override {
+    std::unique_lock lock(bus_.mutex);
+    if (bus_.stop) throw LinkStopped();
+    bus_.in.append(unit);
+    bus_.cv.notify_all();
+    // The firmware's flush: wait until the host has collected everything, giving up after 300 ms
+    // without progress; what is still pending then coalesces with the next unit.
+    for (;;) {
+      const std::uint64_t seen = bus_.packets_collected;
+      const bool progressed = bus_.cv.wait_for(lock, kFlushTimeout, [&] {
+        return bus_.stop || bus_.in.empty() || bus_.packets_collected != seen || bus_.host_closed;
+      });
+      if (bus_.stop) throw LinkStopped();
+      check_host_closed(lock);
+      if (bus_.in.empty() || !progressed) return;
+    }
+  }
+
+  bool tool_present() const override {
+    std::lock_guard lock(bus_.mutex);
+    return bus_.tool_present;
+  }
+
+  void disconnect(bool speed_switch) override {
+    std::unique_lock lock(bus_.mutex);
+    reenumerate(lock, speed_switch ? wire::kPidDa : wire::kPidPreloader);
+  }
+
+  void set_muted(bool muted) override {
+    std::lock_guard lock(bus_.mutex);
+    muted_ = muted;
+  }
+
+  void sleep_for(std::chrono::milliseconds duration) override {
+    std::unique_lock lock(bus_.mutex);
+    if (bus_.cv.wait_for(lock, duration, [&] { return bus_.stop; })) throw LinkStopped();
+  }
+
+ private:
+  // Off the bus for a moment, then back with `pid` and nothing pending; the host must set the line
+  // coding again.
+  void reenumerate(std::unique_lock<std::mutex>& lock, std::uint16_t pid) {
+    bus_.enumerated = false;
+    bus_.in.clear();
+    bus_.out.clear();
+    bus_.tool_present = false;
+    bus_.host_closed = false;
+    bus_.cv.notify_all();
+    spdlog::info("usb: device left the bus");
+    if (bus_.cv.wait_for(lock, kOffBusTime, [&] { return bus_.stop; })) throw LinkStopped();
+    bus_.pid = pid;
+    bus_.enumerated = true;
+    ++bus_.enumerations;
+    bus_.cv.notify_all();
+    spdlog::info("usb: enumerated as {:04x}:{:04x}", wire::kMediatekVid, pid);
+  }
+
+  void check_host_closed(std::unique_lock<std::mutex>& lock) {
+    if (!bus_.host_closed) return;
+    bus_.host_closed = false;
+    if (!reset_on_close_ && !muted_) return;  // the device never notices a host letting go
+    // The device starts over; on USB that means it comes back on the bus as a fresh Preloader.
+    reenumerate(lock, wire::kPidPreloader);
+    throw HostGone();
+  }
+
+  UsbBus& bus_;
+  bool reset_on_close_;
+  bool muted_ = false;
+};
+
+}  // namespace
+
+struct UsbDeviceModel::Impl {
+  explicit Impl(SimConfig config)
+      : device(std::move(config), Transport::usb), link(bus, device.reset_on_host_close()),
+        thread([this] { serve(); }) {}
+
+  ~Impl() {
+    {
+      std::lock_guard lock(bus.mutex);
+      bus.stop = true;
+      bus.cv.notify_all();
+    }
+    thread.join();
+  }
+
+  void serve() {
+    try {
+      device.run(link);
+    } catch (const std::exception& e) {
+      spdlog::critical("usb model: {}", e.what());
+    }
+  }
+
+  Device device;
+  UsbBus bus;
+  UsbLink link;
+  std::thread thread;
+};
+
+UsbDeviceModel::UsbDeviceModel(SimConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+UsbDeviceModel::~UsbDeviceModel() = default;
+
+std::uint16_t UsbDeviceModel::vendor_id() const { return wire::kMediatekVid; }
+
+std::uint16_t UsbDeviceModel::product_id() const {
+  std::lock_guard lock(impl_->bus.mutex);
+  return impl_->bus.pid;
+}
+
+std::size_t UsbDeviceModel::max_packet_size() const { return kMaxPacket; }
+
+UsbStatus UsbDeviceModel::control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t,
+                                      std::uint16_t, std::span<const std::uint8_t>) {
+  UsbBus& bus = impl_->bus;
+  std::lock_guard lock(bus.mutex);
+  if (!bus.enumerated || bus.stop) return UsbStatus::no_device;
+  if (request_type & 0x80) return UsbStatus::stall;  // device-to-host requests have no place here
+  switch ((request_type >> 5) & 3) {
+    case 0:  // standard: only the OUT requests the Preloader implements
+      return request == 0x05 || request == 0x09 ? UsbStatus::ok : UsbStatus::stall;
+    case 1:  // class: the recipient and wIndex are not checked (usb.md §4.1)
+      if (request == wire::kCdcSetLineCoding) {
+        if (!bus.tool_present) spdlog::debug("usb: SET_LINE_CODING -> tool present");
+        bus.tool_present = true;
+        return UsbStatus::ok;
+      }
+      return request == wire::kCdcSetControlLineState || request == wire::kCdcSendBreak ? UsbStatus::ok
+                                                                                        : UsbStatus::stall;
+    case 2: return UsbStatus::ok;  // vendor: ignored
+    default: return UsbStatus::stall;
+  }
+}
+
+UsbTransfer UsbDeviceModel::bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout) {
+  UsbBus& bus = impl_->bus;
+  std::unique_lock lock(bus.mutex);
+  const bool ready = bus.cv.wait_for(lock, timeout, [&] {
+    return bus.stop || !bus.enumerated || bus.out.size() < kOutFifoLimit;
+  });
+  if (bus.stop || !bus.enumerated) return {UsbStatus::no_device, 0};
+  if (!ready) return {UsbStatus::timeout, 0};
+  bus.out.append(data);
+  bus.cv.notify_all();
+  return {UsbStatus::ok, data.size()};
+}
+
+UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) {
+  UsbBus& bus = impl_->bus;
+  const auto deadline = Clock::now() + timeout;
+  std::unique_lock lock(bus.mutex);
+  std::size_t transferred = 0;
+  while (transferred < buffer.size()) {
+    bus.cv.wait_until(lock, deadline, [&] { return bus.stop || !bus.enumerated || !bus.in.empty(); });
+    if (bus.stop || !bus.enumerated) return {UsbStatus::no_device, transferred};
+    if (bus.in.empty()) return {UsbStatus::timeout, transferred};
+    const std::size_t packet = std::min(kMaxPacket, bus.in.size());
+    const std::size_t space = buffer.size() - transferred;
+    if (packet > space) {
+      // libusb: babble into a too-small buffer; the packet is gone.
+      bus.in.consume(packet);
+      ++bus.packets_collected;
+      bus.cv.notify_all();
+      return {UsbStatus::overflow, transferred};
+    }
+    std::memcpy(buffer.data() + transferred, bus.in.front(), packet);
+    bus.in.consume(packet);
+    transferred += packet;
+    ++bus.packets_collected;
+    bus.cv.notify_all();
+    if (packet < kMaxPacket) break;  // a short packet ends the transfer
+  }
+  return {UsbStatus::ok, transferred};
+}
+
+void UsbDeviceModel::host_close() {
+  std::lock_guard lock(impl_->bus.mutex);
+  impl_->bus.host_closed = true;
+  impl_->bus.cv.notify_all();
+}
+
+bool UsbDeviceModel::wait_enumerated(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->bus.mutex);
+  return impl_->bus.cv.wait_for(lock, timeout, [&] { return impl_->bus.enumerated; });
+}
+
+bool UsbDeviceModel::wait_disconnected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->bus.mutex);
+  return impl_->bus.cv.wait_for(lock, timeout, [&] { return !impl_->bus.enumerated; });
+}
+
+std::uint64_t UsbDeviceModel::enumeration_count() const {
+  std::lock_guard lock(impl_->bus.mutex);
+  return impl_->bus.enumerations;
+}
+
+}  // namespace mtkfs::sim
