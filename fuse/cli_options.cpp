@@ -1,8 +1,5 @@
 #include "fuse/cli_options.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <stdexcept>
 
 #include "da/errors.h"
@@ -10,31 +7,44 @@
 namespace mtkfs::cli {
 
 void add_connection_options(CLI::App& app, ConnectionOptions& o) {
+  const std::string group = "Connection";
   app.add_option("--da", o.da_file,
-                 "MediaTek Download Agent file (MTK_AllInOne_DA*.bin) with a legacy MT8590 entry");
-  auto* socket = app.add_option("--socket", o.socket, "talk to mtkfs-sim on this UNIX socket");
-  auto* port =
-      app.add_option("--port", o.port, "use this tty (/dev/ttyACM0) or pty instead of USB");
+                 "MediaTek Download Agent file (MTK_AllInOne_DA*.bin) with a legacy MT8590 entry "
+                 "(required)")
+      ->type_name("FILE")
+      ->group(group);
+  auto* socket = app.add_option("--socket", o.socket, "talk to mtkfs-sim on this UNIX socket")
+                     ->type_name("PATH")
+                     ->group(group);
+  auto* port = app.add_option("--port", o.port, "use this tty (/dev/ttyACM0) or pty instead of USB")
+                   ->type_name("TTY")
+                   ->group(group);
   auto* usb = app.add_option("--usb", o.usb,
                              "use the USB device at BUS:ADDR (default: the first "
-                             "MediaTek Preloader found)");
+                             "MediaTek Preloader found)")
+                  ->type_name("BUS:ADDR")
+                  ->group(group);
   socket->excludes(port)->excludes(usb);
   port->excludes(usb);
   app.add_option("--wait", o.wait_seconds,
                  "seconds to wait for the device to appear (0 = wait forever)")
       ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_flag("-q,--quiet", o.quiet, "only errors on stderr");
-  app.add_flag("-v,--verbose", o.verbosity, "protocol progress on stderr (-vv: debug)");
+      ->type_name("SECONDS")
+      ->capture_default_str()
+      ->group(group);
+  app.add_flag("-q,--quiet", o.quiet, "only errors")->group("Output");
+  app.add_flag("-v,--verbose", o.verbosity, "protocol progress (-vv: debug)")->group("Output");
 }
 
 void add_end_option(CLI::App& app, std::string& mode) {
   app.add_option("--end", mode,
-                 "how to leave the device: stay (the DA keeps running and needs a reset before "
-                 "the next session), reboot (normal boot), poweroff")
+                 "how to leave the device after --info or the unmount: reboot (default: a normal "
+                 "boot, the device is in a known state), stay (the DA keeps running; mtkfs cannot "
+                 "resume it, so the device needs a reset before the next session), poweroff")
       ->check(CLI::IsMember({"stay", "reboot", "poweroff"}))
       ->type_name("MODE")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->group("Connection");
 }
 
 da::EndMode end_mode(const std::string& name) {
@@ -42,21 +52,6 @@ da::EndMode end_mode(const std::string& name) {
   if (name == "poweroff") return da::EndMode::power_off;
   if (name == "reboot") return da::EndMode::reboot;
   throw std::invalid_argument("--end must be stay, reboot or poweroff, not " + name);
-}
-
-void setup_logging(const ConnectionOptions& o) {
-  auto logger = spdlog::get("mtkfs");  // a second call (another mode) reuses it
-  if (!logger) logger = spdlog::stderr_color_mt("mtkfs");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("mtkfs: %^%l%$: %v");
-  if (o.quiet)
-    spdlog::set_level(spdlog::level::err);
-  else if (o.verbosity >= 2)
-    spdlog::set_level(spdlog::level::debug);
-  else if (o.verbosity == 1)
-    spdlog::set_level(spdlog::level::info);
-  else
-    spdlog::set_level(spdlog::level::warn);
 }
 
 transport::ConnectOptions transport_options(const ConnectionOptions& o) {

@@ -21,15 +21,13 @@ struct ConnectionOptions {
   int verbosity = 0;
 };
 
-// Registers --da, --socket, --port, --usb, --wait, -q/--quiet and -v/--verbose on `app`.
+// Registers --da, --socket, --port, --usb, --wait (group "Connection"), -q/--quiet and
+// -v/--verbose (group "Output") on `app`.
 void add_connection_options(CLI::App& app, ConnectionOptions& options);
 
-// Registers --end stay|reboot|poweroff, keeping `mode`'s value as the default.
+// Registers --end stay|reboot|poweroff (group "Connection"), keeping `mode`'s value as the default.
 void add_end_option(CLI::App& app, std::string& mode);
 da::EndMode end_mode(const std::string& name);
-
-// Log lines go to stderr (stdout carries results); -v info, -vv debug, -q errors only.
-void setup_logging(const ConnectionOptions& options);
 
 transport::ConnectOptions transport_options(const ConnectionOptions& options);
 

@@ -1,14 +1,13 @@
 // The mtkfs FUSE filesystem: image files of the eMMC hardware partitions and of the partitions in the user
 // area, served through the sector cache. Thread model: fuse/THREADS.md.
 //
-// How a program mounts it (main.cpp):
+// How a program mounts it (fuse/mount_command.cpp; a background mount forks before step 1, see
+// fuse/THREADS.md):
 //   1. connect the device (BlockDevice);
-//   2. read the partition table through a short-lived Cache (its I/O thread is joined when it goes out of
-//      scope, so the process is single-threaded again);
-//   3. FuseMount mount(mountpoint, options);          // mounts now: errors reach the terminal
-//   4. if (!foreground) FuseMount::daemonize();        // fork while no thread runs
-//   5. Cache cache(device, cache_options);             // starts the device I/O thread in the final process
-//   6. return run_filesystem(mount, options, cache, partitions);
+//   2. Cache cache(device, cache_options);             // starts the device I/O thread
+//   3. read the partition table through the cache;
+//   4. FuseMount mount(mountpoint, options);          // mounts now: errors reach the terminal
+//   5. return run_filesystem(mount, options, cache, partitions);
 // run_filesystem() returns after an unmount (umount/fusermount -u) or SIGINT/SIGTERM/SIGHUP, once all
 // written data is flushed to the device.
 //
@@ -62,6 +61,7 @@ class FuseMount {
 
   // Forks into the background (fuse_daemonize): the parent exits 0, the child continues detached with
   // stdio on /dev/null and cwd "/". Call before any thread exists (before constructing the Cache).
+  // The mtkfs program does not use it: it forks before connecting the device (fuse/background.h).
   static void daemonize();
 
  private:

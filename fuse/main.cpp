@@ -1,13 +1,14 @@
 // mtkfs: the eMMC of a MediaTek device (Sony NW-A50, MT8590) in Preloader download mode, through
 // the legacy Download Agent protocol.
 //
-//   mtkfs --info --da FILE [--socket PATH | --port TTY | --usb BUS:ADDR] [--wait S] [--end MODE]
+//   mtkfs [options] [SOURCE] MOUNTPOINT      mount (fuse/mount_command.h)
+//   mtkfs --info --da FILE [connection]      print what the device reports
 //
-// --info connects, prints what the device reports and ends the session. Its default end is
-// `reboot`: mtkfs cannot resume a DA session, so a DA left running (`stay`) only blocks the next
-// mtkfs run until the device is reset; a reboot leaves it in a known state.
+// Both end the DA session with `reboot` unless --end says otherwise: mtkfs cannot resume a DA
+// session, so a DA left running (`stay`) only blocks the next mtkfs run until the device is reset;
+// a reboot leaves it in a known state.
 //
-// Every failure is one line on stderr and exit status 1.
+// Every failure before a mount exists is one line on stderr and exit status 1.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -15,6 +16,9 @@
 
 #include "da/device.h"
 #include "fuse/cli_options.h"
+#include "fuse/logging.h"
+#include "fuse/mount_command.h"
+#include "fuse/mount_options.h"
 
 namespace {
 
@@ -31,15 +35,18 @@ int run_info(const mtkfs::cli::ConnectionOptions& connection, const std::string&
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mtkfs: the eMMC of a MediaTek device (Sony NW-A50) in Preloader download mode"};
+  CLI::App app{"mtkfs: the eMMC of a MediaTek device (Sony NW-A50) in Preloader download mode, "
+               "as a FUSE filesystem of image files"};
   mtkfs::cli::ConnectionOptions connection;
+  mtkfs::cli::MountArgs mount_args;
   bool info = false;
-  std::string info_end = "reboot";
-  app.add_flag("--info", info, "connect, print the device and flash information, end the session");
+  std::string end = "reboot";
+  app.add_flag("--info", info, "connect, print the device and flash information, end the session")
+      ->group("Device information");
   mtkfs::cli::add_connection_options(app, connection);
-  mtkfs::cli::add_end_option(app, info_end);
-
-  // ---- MOUNT MODE (fs helper): register the mount options on `app` here. ----
+  mtkfs::cli::add_end_option(app, end);
+  mtkfs::cli::add_mount_options(app, mount_args);
+  app.footer(mtkfs::cli::mount_help_footer());
 
   try {
     app.parse(argc, argv);
@@ -51,15 +58,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mtkfs: %s (see mtkfs --help)\n", e.what());
     return 1;
   }
-  mtkfs::cli::setup_logging(connection);
 
   try {
-    if (info) return run_info(connection, info_end);
-
-    // ---- MOUNT MODE (fs helper): run the mount here; until then there is nothing else to do. ----
-
-    std::fprintf(stderr, "mtkfs: nothing to do: use --info (see mtkfs --help)\n");
-    return 1;
+    const mtkfs::cli::LogVerbosity verbosity{connection.quiet, connection.verbosity};
+    if (info) {
+      if (!mount_args.positionals.empty())
+        throw std::invalid_argument("--info takes no MOUNTPOINT");
+      mtkfs::cli::setup_logging(verbosity);
+      return run_info(connection, end);
+    }
+    if (mount_args.positionals.empty()) {
+      std::fprintf(stderr, "mtkfs: nothing to do: give a MOUNTPOINT or --info (see mtkfs --help)\n");
+      return 1;
+    }
+    const mtkfs::cli::MountPlan plan = mtkfs::cli::resolve_mount(mount_args, connection, end);
+    // In the foreground the terminal is the log; a background mount stays quiet there on success.
+    mtkfs::cli::setup_logging(verbosity, plan.foreground ? spdlog::level::info : spdlog::level::warn);
+    return mtkfs::cli::run_mount(plan, connection, mtkfs::cli::end_mode(end));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mtkfs: %s\n", e.what());
     return 1;

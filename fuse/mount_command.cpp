@@ -1,0 +1,118 @@
+#include "fuse/mount_command.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "cache/cache.h"
+#include "fuse/background.h"
+#include "fuse/filesystem.h"
+#include "fuse/logging.h"
+#include "partition/partition_table.h"
+
+namespace mtkfs::cli {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Before the device is touched: a wrong mountpoint must not cost a handshake.
+void check_mountpoint(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("mountpoint " + path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) throw std::runtime_error("mountpoint " + path + " is not a directory");
+}
+
+partition::Table read_partitions(cache::Cache& cache) {
+  const std::uint64_t size = cache.size(da::HwPartition::user);
+  partition::Table table = partition::read_table(
+      [&cache](std::uint64_t offset, std::span<std::uint8_t> out) {
+        cache.read(da::HwPartition::user, offset, out);
+      },
+      size);
+  for (const auto& warning : table.warnings) spdlog::warn("partition table: {}", warning);
+  return table;
+}
+
+std::string access_text(const fs::FsOptions& o) {
+  if (!o.writable) return "read-only";
+  return o.write_boot ? "read-write, boot partitions writable" : "read-write, boot partitions read-only";
+}
+
+// Data written through the mount that is not on the device.
+std::uint64_t unwritten_bytes(const cache::CacheStats& s) { return s.dirty_bytes + s.lost_dirty_bytes; }
+
+void log_statistics(const std::string& mountpoint, const cache::CacheStats& s) {
+  const double reads_per_gib =
+      s.device_read_bytes == 0 ? 0.0 : static_cast<double>(s.device_reads) * kGiB / static_cast<double>(s.device_read_bytes);
+  spdlog::info(
+      "unmounted {}: read {} bytes in {} DA READ commands ({:.1f} per GiB), wrote {} bytes in {} device "
+      "writes; cache {} hits, {} misses, {} blocks read ahead, peak {} bytes",
+      mountpoint, s.device_read_bytes, s.device_reads, reads_per_gib, s.device_write_bytes, s.device_writes,
+      s.hits, s.misses, s.prefetched_blocks, s.peak_resident_bytes);
+  if (s.link_lost) spdlog::error("the link to the device was lost: {}", s.link_lost_reason);
+  if (unwritten_bytes(s) != 0)
+    spdlog::error("{} bytes written to {} never reached the device", unwritten_bytes(s), mountpoint);
+}
+
+// Connected device -> mounted and served until the unmount. Returns the exit status.
+int mount_and_serve(const MountPlan& plan, da::Device& device, StartupReport* report,
+                    const LogVerbosity& verbosity) {
+  cache::Cache cache(device, plan.cache);
+  const partition::Table table = read_partitions(cache);
+  fs::FuseMount mount(plan.mountpoint, plan.fs);
+  spdlog::info("mounted the eMMC at {} ({}; {} partition table, {} partitions; cache {} MiB)", plan.mountpoint,
+               access_text(plan.fs), partition::scheme_name(table.scheme), table.extents.size(),
+               plan.cache.cache_size >> 20);
+  if (report) {
+    report->detach();
+    if (plan.log_file.empty()) log_to_syslog(verbosity);
+  }
+  const int loop_status = fs::run_filesystem(mount, plan.fs, cache, table.extents);
+  const cache::CacheStats stats = cache.stats();
+  log_statistics(plan.mountpoint, stats);
+  return loop_status != 0 || unwritten_bytes(stats) != 0 ? 1 : 0;
+}
+
+bool end_session(da::Device& device, da::EndMode end) {
+  try {
+    device.close(end);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return false;
+  }
+}
+
+}  // namespace
+
+int run_mount(const MountPlan& plan, const ConnectionOptions& connection, da::EndMode end) {
+  check_mountpoint(plan.mountpoint);
+  const LogVerbosity verbosity{connection.quiet, connection.verbosity};
+  if (!plan.log_file.empty()) log_to_file(plan.log_file, verbosity);
+  // Loads the DA file now: a wrong --da is reported before any fork or device wait.
+  const auto device = make_device(connection);
+
+  StartupReport report;
+  if (!plan.foreground) {
+    // Nothing has started a thread or a USB context yet (the Device only holds the DA file).
+    if (const auto parent_status = fork_into_background(report)) return *parent_status;
+  }
+  device->connect();
+  int status = 1;
+  try {
+    status = mount_and_serve(plan, *device, plan.foreground ? nullptr : &report, verbosity);
+  } catch (const std::exception& e) {
+    // After detaching, stderr is /dev/null: the log is the only place the reason can go.
+    if (report.detached()) spdlog::error("{}", e.what());
+    end_session(*device, end);  // leave the device as asked even when the mount failed
+    throw;
+  }
+  if (!end_session(*device, end)) status = 1;
+  return status;
+}
+
+}  // namespace mtkfs::cli

@@ -1,0 +1,247 @@
+#include "fuse/mount_options.h"
+
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+
+namespace mtkfs::cli {
+namespace {
+
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+constexpr std::uint64_t kDefaultCacheSize = 256 * kMiB;
+constexpr std::uint64_t kSmallestCache = 4 * kMiB;  // the cache needs four 1 MiB blocks
+
+std::string absolute(const std::string& path) {
+  if (path.empty()) return path;
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// Reads SOURCE (the device spec mount(8) passes first) into `connection`.
+void apply_source(const std::string& source, ConnectionOptions& connection) {
+  if (!connection.socket.empty() || !connection.port.empty() || !connection.usb.empty())
+    throw std::invalid_argument("give the device either as SOURCE ('" + source +
+                                "') or with --socket/--port/--usb, not both");
+  if (starts_with(source, "socket:") && source.size() > 7) {
+    connection.socket = source.substr(7);
+  } else if (starts_with(source, "port:") && source.size() > 5) {
+    connection.port = source.substr(5);
+  } else if (starts_with(source, "usb:") && source.size() > 4) {
+    connection.usb = source.substr(4);
+  } else if (source != "usb") {
+    throw std::invalid_argument("SOURCE must be socket:PATH, port:TTY, usb or usb:BUS:ADDR, not '" +
+                                source + "'");
+  }
+}
+
+int parse_seconds(const std::string& text) {
+  int value = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0)
+    throw std::invalid_argument("-o wait= needs a number of seconds (0 = forever), not '" + text + "'");
+  return value;
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', start);
+    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) items.push_back(std::move(item));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+struct OptionState {
+  bool writable = false;
+  bool read_only = false;  // -o ro
+  bool rw_boot = false;
+  std::string cache_size;
+};
+
+// Takes the -o keys mtkfs understands; everything else goes to libfuse as it is.
+void apply_o_option(const std::string& item, bool mount_helper_form, OptionState& state, MountPlan& plan,
+                    ConnectionOptions& connection, std::string& end) {
+  const auto equals = item.find('=');
+  const std::string key = item.substr(0, equals);
+  const std::string value = equals == std::string::npos ? "" : item.substr(equals + 1);
+  const bool has_value = equals != std::string::npos;
+  if (key == "rw" && !has_value) {
+    // mount(8) adds "rw" to every mount that is not "ro": in that form only "writable" opens the
+    // device for writing, so a forgotten "ro" in fstab cannot make the eMMC writable.
+    if (!mount_helper_form) state.writable = true;
+  } else if (key == "ro" && !has_value) {
+    state.read_only = true;
+  } else if (key == "writable" && !has_value) {
+    state.writable = true;
+  } else if (key == "rw_boot" && !has_value) {
+    state.rw_boot = true;
+  } else if (key == "rpmb" && !has_value) {
+    plan.fs.expose_rpmb = true;
+  } else if (key == "allow_other" && !has_value) {
+    plan.fs.allow_other = true;
+  } else if (key == "debug" && !has_value) {
+    plan.fs.debug = true;
+  } else if (key == "cache_size" && has_value) {
+    state.cache_size = value;
+  } else if (key == "da" && has_value) {
+    if (!connection.da_file.empty() && connection.da_file != value)
+      throw std::invalid_argument("--da and -o da= name different files");
+    connection.da_file = value;
+  } else if (key == "end" && has_value) {
+    end_mode(value);  // rejects anything but stay/reboot/poweroff
+    end = value;
+  } else if (key == "wait" && has_value) {
+    connection.wait_seconds = parse_seconds(value);
+  } else {
+    plan.fs.extra_mount_options.push_back(item);
+  }
+}
+
+// CLI11 would print the two-value positional as "[MOUNTPOINT(0x)]".
+class UsageFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string name) const override {
+    return "Usage: " + name + " [OPTIONS] [SOURCE] MOUNTPOINT\n       " + name +
+           " --info --da FILE [OPTIONS]\n";
+  }
+};
+
+}  // namespace
+
+std::uint64_t parse_size(std::string_view text, std::string_view what) {
+  const std::string bad = "bad " + std::string(what) + " '" + std::string(text) +
+                          "': use a byte count or a number with K, M, G or T (binary), e.g. 256M";
+  std::string_view digits = text;
+  int base = 10;
+  if (starts_with(digits, "0x") || starts_with(digits, "0X")) {
+    digits.remove_prefix(2);
+    base = 16;
+  }
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (error != std::errc() || end == digits.data()) throw std::invalid_argument(bad);
+  std::string suffix(end, digits.data() + digits.size());
+  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.size() == 3 && suffix.substr(1) == "IB") suffix.resize(1);
+  unsigned shift = 0;
+  if (suffix.empty() || suffix == "B")
+    shift = 0;
+  else if (suffix == "K")
+    shift = 10;
+  else if (suffix == "M")
+    shift = 20;
+  else if (suffix == "G")
+    shift = 30;
+  else if (suffix == "T")
+    shift = 40;
+  else
+    throw std::invalid_argument(bad);
+  if (base == 16 && shift != 0) throw std::invalid_argument(bad);
+  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) throw std::invalid_argument(bad);
+  return value << shift;
+}
+
+MountPlan resolve_mount(const MountArgs& args, ConnectionOptions& connection, std::string& end) {
+  MountPlan plan;
+  if (args.positionals.empty() || args.positionals.size() > 2)
+    throw std::invalid_argument("expected [SOURCE] MOUNTPOINT");
+  const bool helper_form = args.positionals.size() == 2;
+  if (helper_form) apply_source(args.positionals[0], connection);
+  plan.mountpoint = absolute(args.positionals.back());
+
+  OptionState state;
+  state.writable = args.rw;
+  state.rw_boot = args.rw_boot;
+  for (const auto& list : args.o_lists)
+    for (const auto& item : split_list(list))
+      apply_o_option(item, helper_form, state, plan, connection, end);
+
+  if (state.writable && state.read_only) throw std::invalid_argument("-o ro contradicts --rw / -o writable");
+  if (state.rw_boot && !state.writable)
+    throw std::invalid_argument(helper_form ? "rw_boot needs -o writable" : "--rw-boot needs --rw");
+  plan.fs.writable = state.writable;
+  plan.fs.write_boot = state.rw_boot;
+  plan.fs.debug = plan.fs.debug || args.fuse_debug;
+  // libfuse's debug trace goes to stderr, which a background daemon no longer has.
+  plan.foreground = args.foreground || plan.fs.debug;
+
+  if (!state.cache_size.empty() && !args.cache_size.empty())
+    throw std::invalid_argument("give the cache size once: --cache-size or -o cache_size=");
+  const std::string cache_text = !state.cache_size.empty() ? state.cache_size : args.cache_size;
+  const std::uint64_t cache_size = cache_text.empty() ? kDefaultCacheSize : parse_size(cache_text, "cache size");
+  if (cache_size < kSmallestCache) throw std::invalid_argument("the cache size must be at least 4M");
+  if (cache_size > std::numeric_limits<std::size_t>::max() / 2)
+    throw std::invalid_argument("the cache size " + cache_text + " is too large");
+  plan.cache.cache_size = static_cast<std::size_t>(cache_size);
+
+  connection.da_file = absolute(connection.da_file);
+  connection.socket = absolute(connection.socket);
+  connection.port = absolute(connection.port);
+  plan.log_file = absolute(args.log_file);
+  return plan;
+}
+
+void add_mount_options(CLI::App& app, MountArgs& a) {
+  const std::string group = "Mount (mtkfs [options] [SOURCE] MOUNTPOINT)";
+  app.add_option("MOUNTPOINT", a.positionals,
+                 "the directory to mount on; mount(8) passes SOURCE MOUNTPOINT (SOURCE below)")
+      ->type_name("")
+      ->expected(0, 2)
+      ->group(group);
+  app.formatter(std::make_shared<UsageFormatter>());
+  app.add_flag("--rw", a.rw, "allow writing user_area.img and partitions/*.img (-o rw)")->group(group);
+  app.add_flag("--rw-boot", a.rw_boot,
+               "allow writing boot1.img/boot2.img too (they hold the Preloader); needs --rw (-o rw_boot)")
+      ->group(group);
+  app.add_option("-o", a.o_lists, "mount options, comma separated; see below")
+      ->type_name("OPT[,OPT...]")
+      ->allow_extra_args(false)
+      ->group(group);
+  app.add_option("--cache-size", a.cache_size, "memory for cached device data (-o cache_size=SIZE)")
+      ->type_name("SIZE=256M")
+      ->group(group);
+  app.add_flag("-f,--foreground", a.foreground,
+               "stay in the foreground; log to stderr; Ctrl-C unmounts")
+      ->group(group);
+  app.add_flag("-d", a.fuse_debug, "trace every FUSE request on stderr (implies -f; -o debug)")->group(group);
+  app.add_option("--log-file", a.log_file,
+                 "log to FILE instead of stderr (foreground) or syslog (background)")
+      ->type_name("FILE")
+      ->group(group);
+}
+
+std::string mount_help_footer() {
+  return R"(Mounting:
+  mtkfs --da DA.bin /mnt/a50                 read-only, first MediaTek Preloader on USB
+  mtkfs --da DA.bin --socket S -f /mnt/a50   mtkfs-sim on a socket, in the foreground
+  mount -t fuse.mtkfs usb /mnt/a50 -o da=DA.bin   (fstab: usb /mnt/a50 fuse.mtkfs da=DA.bin,noauto 0 0)
+  fusermount3 -u /mnt/a50 (or umount) writes everything back, then ends the session (--end).
+
+  The files: user_area.img, boot1.img, boot2.img, device.txt, partitions/NAME.img, and rpmb.img with
+  -o rpmb. The program stays in the foreground until the device is connected and mounted, so errors
+  reach the terminal; then it detaches and logs to syslog (or --log-file).
+
+SOURCE (mount(8) / fstab form): socket:PATH | port:TTY | usb | usb:BUS:ADDR
+
+-o options taken by mtkfs (the others go to FUSE, e.g. allow_other, default_permissions, noatime):
+  rw            writable mount, like --rw (with a SOURCE, mount(8) always adds rw, so there use
+                'writable')
+  writable      writable mount in every form
+  ro            read-only (the default)
+  rw_boot       boot1/boot2 writable too, like --rw-boot
+  rpmb          show rpmb.img (read-only)
+  cache_size=SIZE  like --cache-size
+  da=FILE       like --da      end=MODE  like --end      wait=SECONDS  like --wait
+  debug         like -d
+)";
+}
+
+}  // namespace mtkfs::cli
