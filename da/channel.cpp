@@ -1,5 +1,7 @@
 #include "da/channel.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "da/bytes.h"
@@ -31,9 +33,17 @@ void guarded(const transport::Transport& link, std::string_view action, std::str
   }
 }
 
+// -vv shows every byte on the wire (the first 32 of each transfer). The level check comes first
+// so that the hex text is never built otherwise: reads of 1 MiB chunks pass through here.
+void trace_wire(const char* direction, std::string_view what, std::span<const std::uint8_t> data) {
+  if (!spdlog::should_log(spdlog::level::trace)) return;
+  spdlog::trace("{} {} ({} bytes): {}", direction, what, data.size(), bytes::hex(data));
+}
+
 }  // namespace
 
 void Channel::send(std::span<const std::uint8_t> data, std::string_view what, Millis timeout) {
+  trace_wire("->", what, data);
   guarded(*link_, "sending", what, timeout, [&] { link_->write_all(data, timeout); });
 }
 
@@ -43,6 +53,7 @@ void Channel::send_byte(std::uint8_t byte, std::string_view what, Millis timeout
 
 void Channel::receive(std::span<std::uint8_t> out, std::string_view what, Millis timeout) {
   guarded(*link_, "waiting for", what, timeout, [&] { link_->read_exact(out, timeout); });
+  trace_wire("<-", what, out);
 }
 
 std::vector<std::uint8_t> Channel::receive(std::size_t count, std::string_view what,
@@ -78,6 +89,7 @@ std::optional<std::uint8_t> Channel::try_receive_u8(Millis timeout) {
   } catch (const ProtocolError&) {  // only a timeout becomes ProtocolError in guarded()
     return std::nullopt;
   }
+  trace_wire("<-", "one byte", std::span<const std::uint8_t>(&b, 1));
   return b;
 }
 

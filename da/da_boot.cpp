@@ -67,18 +67,21 @@ void DaBoot::send_stage2_config(std::uint8_t brom_ver, std::uint8_t bl_ver) {
                         bytes::hex_number(status, 8));
 }
 
-void DaBoot::upload_stage2(std::uint32_t load_address, std::span<const std::uint8_t> image) {
+void DaBoot::upload_stage2(std::uint32_t load_address, std::span<const std::uint8_t> image,
+                           const UploadProgressFn& progress) {
   bytes::MessageBuilder header;
   header.u32(load_address)
       .u32(static_cast<std::uint32_t>(image.size()))
       .u32(wire::da::kStage2PacketSize);
   ch_.send(header.bytes(), "DA stage-2 upload header", timing_.reply);
   ch_.expect_ack("the DA stage-2 upload header", timing_.reply);
+  if (progress) progress({2, 0, image.size()});
   for (std::size_t at = 0; at < image.size(); at += wire::da::kStage2PacketSize) {
     auto chunk =
         image.subspan(at, std::min<std::size_t>(wire::da::kStage2PacketSize, image.size() - at));
     ch_.send(chunk, "DA stage-2 data", timing_.reply);
     ch_.expect_ack("DA stage-2 chunk at offset " + bytes::hex_number(at, 1), timing_.reply);
+    if (progress) progress({2, at + chunk.size(), image.size()});
   }
   std::this_thread::sleep_for(timing_.stage2_final_ack_delay);
   ch_.send_byte(wire::da::kAck, "DA stage-2 final 5A", timing_.reply);

@@ -9,6 +9,7 @@
 
 #include "da/channel.h"
 #include "da/flash_report.h"
+#include "da/progress.h"
 #include "da/timing.h"
 
 namespace mtkfs::da {
@@ -34,7 +35,8 @@ class DaBoot {
   void send_stage2_config(std::uint8_t brom_ver, std::uint8_t bl_ver);
 
   // Header, 0x1000-byte chunks each ACKed, 500 ms pause, final 5A -> 5A.
-  void upload_stage2(std::uint32_t load_address, std::span<const std::uint8_t> image);
+  void upload_stage2(std::uint32_t load_address, std::span<const std::uint8_t> image,
+                     const UploadProgressFn& progress = {});
 
   // Report + either trailer variant, all within Timing::report.
   FlashReport read_report(ReportTrailer& trailer);

@@ -71,14 +71,15 @@ void Device::bring_up() {
                                da.stage2.length};
 
   spdlog::info("Uploading DA stage 1 ({} bytes)", da.stage1_image.size());
-  preloader.send_da(da.stage1.load_address, da.stage1_image, da.stage1.signature_length);
+  preloader.send_da(da.stage1.load_address, da.stage1_image, da.stage1.signature_length,
+                    options_.upload_progress);
   preloader.jump_da(da.stage1.load_address);
 
   DaBoot boot(*channel_, t);
   info.da1 = boot.sync();
   boot.send_stage2_config(pl.brom_ver, pl.bl_ver);
   spdlog::info("Uploading DA stage 2 ({} bytes)", da.stage2_image.size());
-  boot.upload_stage2(da.stage2.load_address, da.stage2_image);
+  boot.upload_stage2(da.stage2.load_address, da.stage2_image, options_.upload_progress);
   info.report = boot.read_report(info.trailer);
   if (info.trailer.variant == TrailerVariant::plain && info.trailer.soc_ok != wire::da::kSocOk)
     spdlog::warn("DA report trailer ends with {} instead of SOC_OK C1",

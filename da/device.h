@@ -18,6 +18,7 @@
 #include "da/da_commands.h"
 #include "da/da_file.h"
 #include "da/flash_info.h"
+#include "da/progress.h"
 #include "da/timing.h"
 #include "transport/transport.h"
 
@@ -34,6 +35,8 @@ struct DeviceOptions {
   Timing timing;
   // Re-reads of a chunk whose checksum failed, per offset, before the read fails.
   int read_retries = 3;
+  // Optional: told how far each DA upload stage is (connect() calls it on the calling thread).
+  UploadProgressFn upload_progress = nullptr;
 };
 
 class Device final : public BlockDevice {

@@ -110,7 +110,7 @@ PreloaderInfo PreloaderClient::identify() {
 }
 
 void PreloaderClient::send_da(std::uint32_t load_address, std::span<const std::uint8_t> image,
-                              std::uint32_t signature_length) {
+                              std::uint32_t signature_length, const UploadProgressFn& progress) {
   const std::string name = "SEND_DA (D7)";
   command(wire::pl::kSendDa, name);
   echoed_u32(load_address, name + " load address");
@@ -120,10 +120,12 @@ void PreloaderClient::send_da(std::uint32_t load_address, std::span<const std::u
   expect_status(name);
 
   SendDaChecksum ours;
+  if (progress) progress({1, 0, image.size()});
   for (std::size_t at = 0; at < image.size(); at += kUploadPiece) {
     auto piece = image.subspan(at, std::min(kUploadPiece, image.size() - at));
     ch_.send(piece, name + " image data", timing_.chunk);
     ours.update(piece);
+    if (progress) progress({1, at + piece.size(), image.size()});
   }
   const std::uint16_t theirs = ch_.receive_u16(name + " checksum", timing_.send_da_result);
   const std::uint16_t status = ch_.receive_u16(name + " status", timing_.reply);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "da/channel.h"
+#include "da/progress.h"
 #include "da/timing.h"
 
 namespace mtkfs::da {
@@ -35,7 +36,7 @@ class PreloaderClient {
   // D7: uploads `image` (its last `signature_length` bytes are the signature) and verifies the
   // device's XOR16 checksum against our own.
   void send_da(std::uint32_t load_address, std::span<const std::uint8_t> image,
-               std::uint32_t signature_length);
+               std::uint32_t signature_length, const UploadProgressFn& progress = {});
 
   // D5: starts the uploaded DA; its first byte (C0) follows.
   void jump_da(std::uint32_t address);

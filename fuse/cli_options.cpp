@@ -1,8 +1,11 @@
 #include "fuse/cli_options.h"
 
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "da/errors.h"
+#include "fuse/progress.h"
 
 namespace mtkfs::cli {
 
@@ -33,7 +36,8 @@ void add_connection_options(CLI::App& app, ConnectionOptions& o) {
       ->capture_default_str()
       ->group(group);
   app.add_flag("-q,--quiet", o.quiet, "only errors")->group("Output");
-  app.add_flag("-v,--verbose", o.verbosity, "protocol progress (-vv: debug)")->group("Output");
+  app.add_flag("-v,--verbose", o.verbosity, "protocol steps (-vv: debug, with the bytes on the wire)")
+      ->group("Output");
 }
 
 void add_end_option(CLI::App& app, std::string& mode) {
@@ -74,9 +78,17 @@ std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
                                         da::DeviceOptions device_options) {
   if (o.da_file.empty()) throw da::DaFileError("--da FILE is required. " + da_file_hint());
   const transport::ConnectOptions connect = transport_options(o);
+  // Shared by the two callbacks; lives as long as the Device, whose destruction clears the line.
+  std::shared_ptr<ConnectFeedback> feedback;
+  if (feedback_wanted(o.quiet, STDERR_FILENO)) feedback = std::make_shared<ConnectFeedback>(stderr);
+  if (feedback && !device_options.upload_progress)
+    device_options.upload_progress = [feedback](const da::UploadProgress& p) { feedback->upload(p); };
+  auto open = [connect, feedback]() -> std::unique_ptr<transport::Transport> {
+    if (!feedback) return transport::open_transport(connect);
+    return feedback->wait_for_device([&connect] { return transport::open_transport(connect); });
+  };
   try {
-    return std::make_unique<da::Device>([connect] { return transport::open_transport(connect); },
-                                        o.da_file, std::move(device_options));
+    return std::make_unique<da::Device>(std::move(open), o.da_file, std::move(device_options));
   } catch (const da::DaFileError& e) {
     throw da::DaFileError(std::string(e.what()) + ". " + da_file_hint());
   }

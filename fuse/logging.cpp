@@ -22,7 +22,8 @@ std::shared_ptr<spdlog::sinks::dist_sink_mt>& destination() {
 
 spdlog::level::level_enum level_for(const LogVerbosity& v, spdlog::level::level_enum normal) {
   if (v.quiet) return spdlog::level::err;
-  if (v.verbose >= 2) return spdlog::level::debug;
+  // Trace, not debug: da/channel.cpp logs every transfer's bytes at trace, and -vv promises them.
+  if (v.verbose >= 2) return spdlog::level::trace;
   if (v.verbose == 1) return std::min(normal, spdlog::level::info);
   return normal;
 }

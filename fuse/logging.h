@@ -12,7 +12,7 @@ namespace mtkfs::cli {
 
 struct LogVerbosity {
   bool quiet = false;  // -q: errors only
-  int verbose = 0;     // -v: one step more, -vv: debug
+  int verbose = 0;     // -v: one step more, -vv: debug and the bytes on the wire
 };
 
 // Logging to stderr. `terminal_default` is the level without -q/-v: warn for --info and for the

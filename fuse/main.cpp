@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   mtkfs::cli::add_connection_options(app, connection);
   mtkfs::cli::add_end_option(app, end);
   mtkfs::cli::add_mount_options(app, mount_args);
+  app.set_version_flag("--version", std::string("mtkfs ") + MTKFS_VERSION, "print the version and exit")
+      ->group("Output");
   app.footer(mtkfs::cli::mount_help_footer());
 
   try {
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "mtkfs: %s (see mtkfs --help)\n", e.what());
