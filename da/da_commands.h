@@ -60,7 +60,6 @@ class DaCommands {
   Channel& ch_;
   Timing timing_;
   int read_retries_;
-  std::vector<std::uint8_t> chunk_buffer_;
 };
 
 std::string partition_name(wire::HwPartition part);

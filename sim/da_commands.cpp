@@ -65,10 +65,14 @@ class DaCommands {
     }
   }
 
-  // `--fault-nack CMD`: the command's first reply becomes a NACK.
+  // `--fault-nack CMD`: the command's first reply becomes a NACK (after `--fault-nack-skip` normal ones).
   bool fault_nack(std::uint8_t cmd) {
     const auto& f = ctx_.config.faults;
     if (!f.nack_command || *f.nack_command != cmd || ctx_.faults.nacks_sent >= f.nack_count) return false;
+    if (ctx_.faults.nack_skipped < f.nack_skip) {
+      ++ctx_.faults.nack_skipped;
+      return false;
+    }
     ++ctx_.faults.nacks_sent;
     spdlog::warn("fault: NACK for DA command 0x{:02X}", cmd);
     io_.note("fault: NACK");
@@ -153,7 +157,9 @@ class DaCommands {
       ctx_.regions.read(part, address + done, std::span(data, n));
       std::uint16_t sum = byte_sum16(std::span(data, n));
       const auto& corrupt = ctx_.config.faults.corrupt_chunk;
-      if (corrupt && *corrupt == ctx_.faults.d6_chunks) {
+      const auto& corrupt_from = ctx_.config.faults.corrupt_from_chunk;
+      const std::uint64_t chunk = ctx_.faults.d6_chunks;
+      if ((corrupt && *corrupt == chunk) || (corrupt_from && *corrupt_from <= chunk)) {
         spdlog::warn("fault: corrupting the checksum of read chunk {}", ctx_.faults.d6_chunks);
         sum = static_cast<std::uint16_t>(~sum);
       }

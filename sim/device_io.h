@@ -21,6 +21,7 @@ struct FaultState {
   std::uint64_t tx_bytes = 0;
   std::uint64_t da_commands = 0;
   std::uint32_t nacks_sent = 0;
+  std::uint32_t nack_skipped = 0;
   bool dropped = false;
   bool reentered = false;
 };

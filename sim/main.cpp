@@ -62,12 +62,14 @@ int main(int argc, char** argv) {
 
   CLI::App app{"mtkfs-sim: a simulated Sony NW-A50 (MT8590) in Preloader download mode with a legacy DA"};
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("mtkfs-sim ") + MTKFS_VERSION,
+                       "print the version and exit");
 
   SimConfig config;
   std::string dir, socket_path, link_path, user_size_text, profile, da_file, trailer = "plain";
   std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file;
   bool use_pty = false, no_swallow = false, ready = false, keep_on_close = false, verbose = false;
-  std::uint64_t corrupt_chunk = 0, reenter_after = 0;
+  std::uint64_t corrupt_chunk = 0, corrupt_from = 0, reenter_after = 0;
   unsigned delay_ms = 0;
   auto* opt_dir = app.add_option("--dir", dir, "directory with boot1.img boot2.img rpmb.img user.img");
   app.add_option("--socket", socket_path, "serve on this UNIX stream socket");
@@ -87,9 +89,11 @@ int main(int argc, char** argv) {
   app.add_flag("--require-aligned", config.require_aligned, "NACK D6/62 ranges that are not sector aligned");
   app.add_flag("--keep-state-on-close", keep_on_close, "a host closing the port does not reset the device");
   app.add_option("--fault-corrupt-chunk", corrupt_chunk, "wrong checksum for D6 chunk N (from 0)");
+  app.add_option("--fault-corrupt-from", corrupt_from, "wrong checksum for every D6 chunk from N on");
   app.add_option("--fault-drop-after", drop_text, "drop the link after N device bytes");
   app.add_option("--fault-nack", nack_text, "NACK the first DA command with this byte (hex)");
   app.add_option("--fault-nack-count", config.faults.nack_count, "how many such commands to NACK");
+  app.add_option("--fault-nack-skip", config.faults.nack_skip, "answer this many such commands normally first");
   app.add_option("--fault-delay", delay_ms, "delay every reply by MS milliseconds");
   app.add_option("--fault-units", units_text, "split: 1-byte units; merge: 512-byte packets")
       ->check(CLI::IsMember({"none", "split", "merge"}));
@@ -154,6 +158,7 @@ int main(int argc, char** argv) {
     config.trailer = trailer == "prefixed" ? Trailer::prefixed : Trailer::plain;
     if (keep_on_close) config.reset_on_host_close = false;
     if (app.count("--fault-corrupt-chunk")) config.faults.corrupt_chunk = corrupt_chunk;
+    if (app.count("--fault-corrupt-from")) config.faults.corrupt_from_chunk = corrupt_from;
     config.faults.drop_after_bytes = size_option(drop_text);
     if (!nack_text.empty()) config.faults.nack_command = parse_command_byte(nack_text);
     config.faults.delay = std::chrono::milliseconds(delay_ms);

@@ -32,9 +32,11 @@ enum class LinkModel { none, usb2_hs };
 // fault fires once (the NACK fault `nack_count` times).
 struct Faults {
   std::optional<std::uint64_t> corrupt_chunk;            // D6 chunk index (from 0) whose checksum is wrong
+  std::optional<std::uint64_t> corrupt_from_chunk;       // every D6 chunk from this index on: wrong checksum
   std::optional<std::uint64_t> drop_after_bytes;         // drop the link after this many device->host bytes
   std::optional<std::uint8_t> nack_command;              // NACK the first DA command with this byte
   std::uint32_t nack_count = 1;                          // ... and this many of its successors
+  std::uint32_t nack_skip = 0;                           // commands with that byte answered normally first
   std::chrono::milliseconds delay{0};                    // delay before every reply to host input
   UnitFault units = UnitFault::none;
   std::optional<std::uint64_t> reenter_preloader_after;  // after N DA commands: fresh Preloader, no disconnect

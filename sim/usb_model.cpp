@@ -247,26 +247,37 @@ UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono:
   const auto deadline = Clock::now() + timeout;
   std::unique_lock lock(bus.mutex);
   std::size_t transferred = 0;
+  // The device (waiting in send_unit for its unit to be collected) is told once per transfer, or
+  // before this transfer waits for more: waking it for each of the 2048 packets of a 1 MiB unit cost
+  // the simulator more CPU than the copying (docs/performance.md).
+  bool untold = false;
+  const auto tell_device = [&] {
+    if (untold) bus.cv.notify_all();
+    untold = false;
+  };
   while (transferred < buffer.size()) {
+    if (bus.in.empty()) tell_device();
     bus.cv.wait_until(lock, deadline, [&] { return bus.stop || !bus.enumerated || !bus.in.empty(); });
-    if (bus.stop || !bus.enumerated) return {UsbStatus::no_device, transferred};
-    if (bus.in.empty()) return {UsbStatus::timeout, transferred};
+    if (bus.stop || !bus.enumerated || bus.in.empty()) {
+      tell_device();
+      return {bus.stop || !bus.enumerated ? UsbStatus::no_device : UsbStatus::timeout, transferred};
+    }
     const std::size_t packet = std::min(kMaxPacket, bus.in.size());
     const std::size_t space = buffer.size() - transferred;
+    ++bus.packets_collected;
+    untold = true;
     if (packet > space) {
       // libusb: babble into a too-small buffer; the packet is gone.
       bus.in.consume(packet);
-      ++bus.packets_collected;
-      bus.cv.notify_all();
+      tell_device();
       return {UsbStatus::overflow, transferred};
     }
     std::memcpy(buffer.data() + transferred, bus.in.front(), packet);
     bus.in.consume(packet);
     transferred += packet;
-    ++bus.packets_collected;
-    bus.cv.notify_all();
     if (packet < kMaxPacket) break;  // a short packet ends the transfer
   }
+  tell_device();
   return {UsbStatus::ok, transferred};
 }
 

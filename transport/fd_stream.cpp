@@ -79,26 +79,35 @@ std::size_t FdStream::read_once(std::span<std::uint8_t> into, short revents) {
 void FdStream::read_exact(std::span<std::uint8_t> out, Millis timeout) {
   const auto deadline = Clock::now() + timeout;
   std::size_t got = pending_.pop_into(out);
+  // During a bulk transfer the next bytes are usually there already, so read() is tried before
+  // poll(): on a tty every poll() also waits for the line discipline's flush work (a context switch
+  // per ~4 KiB read; docs/performance.md). Only an empty read leads to poll() and its deadline.
+  bool try_read_first = true;
   try {
     while (got < out.size()) {
-      const short revents = poll_input(ms_until(deadline));
-      if (revents == 0) {
-        throw TimeoutError("timed out after " + std::to_string(timeout.count()) +
-                           " ms waiting for " + std::to_string(out.size()) + " bytes from " +
-                           description_ + " (received " + std::to_string(got) + ")");
+      short revents = POLLIN;
+      if (!try_read_first) {
+        revents = poll_input(ms_until(deadline));
+        if (revents == 0) {
+          throw TimeoutError("timed out after " + std::to_string(timeout.count()) +
+                             " ms waiting for " + std::to_string(out.size()) + " bytes from " +
+                             description_ + " (received " + std::to_string(got) + ")");
+        }
       }
       const std::size_t want = out.size() - got;
+      std::size_t n = 0;
       if (want >= kDirectReadThreshold) {
-        const std::size_t n = read_once(out.subspan(got), revents);
+        n = read_once(out.subspan(got), revents);
         got += n;
         direct_bytes_ += n;
-        continue;
+      } else {
+        n = read_once(buffer_, revents);
+        const std::size_t take = std::min(n, want);
+        std::memcpy(out.data() + got, buffer_.data(), take);
+        got += take;
+        pending_.push_back(std::span<const std::uint8_t>(buffer_.data() + take, n - take));
       }
-      const std::size_t n = read_once(buffer_, revents);
-      const std::size_t take = std::min(n, want);
-      std::memcpy(out.data() + got, buffer_.data(), take);
-      got += take;
-      pending_.push_back(std::span<const std::uint8_t>(buffer_.data() + take, n - take));
+      try_read_first = n > 0;
     }
   } catch (const TransportError&) {
     // Keep the stream intact for whoever reads next (see Transport::read_exact).

@@ -26,6 +26,42 @@ TEST(Faults, CorruptChunkBreaksOnlyThatChunksChecksum) {
   host->send({0x5A});
 }
 
+TEST(Faults, CorruptFromBreaksEveryLaterChunk) {
+  SocketSim sim;
+  sim.dir.config.faults.corrupt_from_chunk = 1;
+  sim.start();
+  auto host = sim.connect();
+  bring_to_da2(*host, sim.dir.da);
+  EXPECT_EQ(read_d6(*host, 0, 0x200), Bytes(0x200, 0)) << "chunk 0 is still fine";
+  for (int command = 0; command < 3; ++command) {
+    host->send(cat({{0xD6, 0x0C, 0x02}, be64(0), be64(0x400)}));
+    host->expect({0x5A});
+    host->send(be32(0x200));
+    for (int chunk = 0; chunk < 2; ++chunk) {
+      EXPECT_EQ(host->receive(0x200), Bytes(0x200, 0));
+      EXPECT_EQ(host->receive(2), (Bytes{0xFF, 0xFF})) << "command " << command << " chunk " << chunk;
+      host->send({0x5A});
+    }
+  }
+  host->send({0x72});
+  host->expect({0x5A, 0x01}, "the session stays usable");
+}
+
+TEST(Faults, NackSkipLetsTheFirstCommandsThrough) {
+  SocketSim sim;
+  sim.dir.config.faults.nack_command = 0xD6;
+  sim.dir.config.faults.nack_skip = 2;
+  sim.start();
+  auto host = sim.connect();
+  bring_to_da2(*host, sim.dir.da);
+  EXPECT_EQ(read_d6(*host, 0, 0x200), Bytes(0x200, 0));
+  EXPECT_EQ(read_d6(*host, 0, 0x200), Bytes(0x200, 0));
+  host->send(cat({{0xD6, 0x0C, 0x02}, be64(0), be64(0x200)}));
+  host->expect({0xA5}, "the third D6 is NACKed");
+  EXPECT_TRUE(host->silent_for(300ms));
+  EXPECT_EQ(read_d6(*host, 0, 0x200), Bytes(0x200, 0)) << "one NACK only";
+}
+
 TEST(Faults, DropAfterClosesTheLinkAfterExactlyThatManyDeviceBytes) {
   SocketSim sim;
   sim.dir.config.faults.drop_after_bytes = 3;

@@ -1,0 +1,131 @@
+// Link loss: the device vanishes (the simulator is SIGKILLed, so the socket closes under mtkfs) while I/O
+// is pending or while written data is still only in the cache. Pending and later I/O fail promptly with
+// EIO; unwritten data is reported (log, EIO at fsync and close, non-zero exit status), never dropped
+// silently. mtkfs does not reconnect: once the link is lost the mount stays failed until it is remounted,
+// even when the device comes back (a new session would need the CID re-validated first).
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/reliability/reliability_io.h"
+#include "tests/reliability/sim_mount.h"
+
+namespace mtkfs::reliability {
+namespace {
+
+constexpr milliseconds kBound{20000};
+
+class LinkLoss : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    use_built_programs();
+    disk_ = new PatternDisk();
+  }
+  static void TearDownTestSuite() {
+    delete disk_;
+    disk_ = nullptr;
+  }
+  static PatternDisk* disk_;
+};
+PatternDisk* LinkLoss::disk_ = nullptr;
+
+// A read still works before the fault and is EIO after it, every byte returned is right.
+ReadResult read_fresh(SimMount& sm, std::uint64_t offset) {
+  auto r = run_bounded<ReadResult>([&] { return read_and_verify(sm.path("user_area.img"), 0, {{offset, 64 * 1024}}); },
+                                   kBound, [&] { sm.mount().kill_hard(); });
+  if (!r) throw std::runtime_error("a read hangs after the link was lost");
+  return *r;
+}
+
+TEST_F(LinkLoss, PendingReadFailsPromptlyAndLaterIoFailsAtOnce) {
+  // Slow replies keep a 32 MiB read going for over a second.
+  SimMount sm(*disk_, {"--fault-delay", "40"}, {});
+  ASSERT_TRUE(sm.mounted()) << sm.log();
+  auto pending = std::async(std::launch::async, [&] {
+    return read_and_verify(sm.path("user_area.img"), 0, sequential_requests(8 * kMiB, 32 * kMiB, kMiB));
+  });
+  std::this_thread::sleep_for(milliseconds(400));
+  ASSERT_EQ(pending.wait_for(milliseconds(0)), std::future_status::timeout) << "the read ended before the device went";
+  const auto lost_at = Clock::now();
+  sm.kill_sim();
+  if (pending.wait_for(kBound) != std::future_status::ready) {
+    sm.mount().kill_hard();  // unblocks the reader so the test can end
+    FAIL() << "the pending read did not end after the device vanished";
+  }
+  const ReadResult r = pending.get();
+  const double pending_seconds = seconds_since(lost_at);
+  EXPECT_FALSE(r.wrong) << *r.wrong;
+  EXPECT_EQ(r.error, EIO);
+  EXPECT_LT(r.bytes_ok, 32 * kMiB);
+
+  const auto later_start = Clock::now();
+  const ReadResult later = read_fresh(sm, 100 * kMiB);
+  const double later_seconds = seconds_since(later_start);
+  EXPECT_EQ(later.error, EIO);
+  EXPECT_FALSE(later.wrong);
+  std::printf("device vanished: pending read failed after %.3f s, a later read after %.3f s\n", pending_seconds,
+              later_seconds);
+
+  EXPECT_TRUE(sm.mount().alive());
+  struct stat st {};
+  EXPECT_EQ(::stat(sm.path("partitions").c_str(), &st), 0) << "the tree is still served";
+  EXPECT_NE(sm.log().find("device link lost"), std::string::npos) << sm.log();
+  EXPECT_TRUE(sm.mount().unmount());
+}
+
+TEST_F(LinkLoss, UnwrittenDataIsReportedAtFsyncCloseAndExit) {
+  SimMount sm(*disk_, {}, {"--rw"});
+  ASSERT_TRUE(sm.mounted()) << sm.log();
+  std::mt19937_64 rng(11);
+  const Bytes data = random_bytes(rng, kMiB);
+  const std::uint64_t offset = 160 * kMiB;
+  FuseFilesScope files;
+  const int fd = ::open(sm.path("user_area.img").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)), static_cast<ssize_t>(data.size()));
+  sm.kill_sim();  // the written megabyte is only in mtkfs' cache
+
+  auto synced = run_bounded<int>([&] { return ::fsync(fd) == 0 ? 0 : errno; }, kBound, [&] { sm.mount().kill_hard(); });
+  ASSERT_TRUE(synced.has_value()) << "fsync hangs";
+  EXPECT_EQ(*synced, EIO);
+  const ssize_t written = ::pwrite(fd, data.data(), 4096, static_cast<off_t>(offset));
+  const int write_errno = errno;
+  EXPECT_EQ(written, -1) << "writes fail after the loss";
+  EXPECT_EQ(write_errno, EIO);
+  const int closed = ::close(fd);
+  const int close_errno = errno;
+  EXPECT_EQ(closed, -1) << "close must report the lost data too";
+  EXPECT_EQ(close_errno, EIO);
+
+  EXPECT_TRUE(sm.mount().alive());
+  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_NE(sm.mount().exit_code(), 0) << "an unmount that lost data must fail";
+  const std::string log = sm.log();
+  EXPECT_NE(log.find("1048576 bytes written through the cache never reached the device"), std::string::npos) << log;
+  EXPECT_NE(log.find("never reached the device"), log.rfind("never reached the device")) << "the exit report too";
+  EXPECT_EQ(disk_->read_user(offset, 4096), pattern_bytes(kUser, offset, 4096)) << "nothing was written";
+}
+
+TEST_F(LinkLoss, MountStaysFailedWhenTheDeviceComesBackAndARemountWorks) {
+  SimMount sm(*disk_, {}, {});
+  ASSERT_TRUE(sm.mounted()) << sm.log();
+  EXPECT_EQ(read_fresh(sm, 30 * kMiB).error, 0);
+  sm.kill_sim();
+  EXPECT_EQ(read_fresh(sm, 40 * kMiB).error, EIO);
+  sm.start_sim({});  // the device is back in Preloader mode on the same socket
+  EXPECT_EQ(read_fresh(sm, 50 * kMiB).error, EIO) << "no silent reconnection: the session is gone";
+  EXPECT_TRUE(sm.mount().unmount());
+
+  MountProcess again(mount_args(*disk_, sm.socket(), {}), sm.mount().mountpoint(), sm.dir() / "again.log");
+  ASSERT_TRUE(again.mounted_at_start()) << again.log();
+  const ReadResult r = read_and_verify(again.path("user_area.img"), 0, {{50 * kMiB, 64 * 1024}});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_FALSE(r.wrong);
+  EXPECT_TRUE(again.unmount());
+  EXPECT_EQ(again.exit_code(), 0) << again.log();
+  EXPECT_EQ(sanitizer_report(again.log()), "");
+}
+
+}  // namespace
+}  // namespace mtkfs::reliability
