@@ -27,6 +27,11 @@ void Cache::read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t>
   core_->read(part, offset, out, stream);
 }
 
+void Cache::read_in_place(HwPartition part, std::uint64_t offset, std::size_t length, StreamId stream,
+                          const std::function<void(std::span<const std::uint8_t>)>& consume) {
+  core_->read_in_place(part, offset, length, stream, consume);
+}
+
 void Cache::write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data) {
   core_->write(part, offset, data);
 }

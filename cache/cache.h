@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -81,6 +82,13 @@ class Cache {
   // the link is gone, da::DeviceError when the device fails.
   void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out,
             StreamId stream = kNoStream);
+  // read() without the copy, for a range inside ONE cache block (offset / block_size is the same for its
+  // first and last byte; std::invalid_argument otherwise): `consume` gets the cached bytes themselves. It
+  // runs without the cache mutex (it may block, e.g. in writev to /dev/fuse, but must not call the cache);
+  // the block stays pinned and its bytes do not change meanwhile (writes to it wait). Exceptions from
+  // `consume` pass through.
+  void read_in_place(HwPartition part, std::uint64_t offset, std::size_t length, StreamId stream,
+                     const std::function<void(std::span<const std::uint8_t>)>& consume);
   void write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data);
 
   // Writes the dirty data of the range (whole partition / everything) to the device and waits for it.

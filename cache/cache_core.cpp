@@ -52,6 +52,7 @@ class PinGuard {
 CacheCore::CacheCore(da::BlockDevice& device, const CacheOptions& options)
     : device_(device),
       options_(checked(options)),
+      pool_(options_.block_size, options_.cache_size / options_.block_size),
       readahead_(ReadaheadConfig{options_.block_size, options_.readahead_initial, options_.readahead_max}) {
   for (HwPartition part : kAllPartitions) {
     const std::uint64_t size = device_.size(part);
@@ -137,6 +138,7 @@ bool CacheCore::evict_one() {
     Block& b = found->second;
     if (b.pins > 0 || b.load_queued || b.writes_in_flight > 0 || b.dirty.any()) continue;
     resident_ -= b.data.size();
+    pool_.release(b.data.slot);
     lru_.erase(it);
     blocks_.erase(found);
     ++stats_.evictions;
@@ -146,7 +148,8 @@ bool CacheCore::evict_one() {
 }
 
 bool CacheCore::evict_until_fits(std::size_t bytes) {
-  while (resident_ + bytes > options_.cache_size)
+  // A block takes a whole pool slot even when it is shorter (a partition's last block).
+  while (resident_ + bytes > options_.cache_size || !pool_.has_free())
     if (!evict_one()) return false;
   return true;
 }
@@ -170,7 +173,8 @@ Block& CacheCore::create_block(const BlockKey& key) {
   const std::size_t length = block_length(key);
   auto [pos, inserted] = blocks_.try_emplace(key);
   Block& b = pos->second;
-  b.data.resize(length);
+  const std::size_t slot = pool_.acquire();
+  b.data = BlockBytes{pool_.data(slot), length, slot};
   b.valid = SectorBitmap(length / kSector);
   b.dirty = SectorBitmap(length / kSector);
   b.lru_pos = lru_.insert(lru_.end(), key);
@@ -306,6 +310,7 @@ void CacheCore::fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block
         device.read(key.part, block_offset + partial[i] * kSector, std::span(bytes).subspan(i * kSector, kSector));
     });
     throw_if_link_lost();  // the link may have gone while we waited; the block bytes are gone then
+    wait_until_writable(lk, block);
     stats_.device_reads += partial.size();
     stats_.rmw_reads += partial.size();
     stats_.device_read_bytes += bytes.size();
@@ -330,6 +335,7 @@ void CacheCore::write(HwPartition part, std::uint64_t offset, std::span<const st
     Block& block = pin_block(lk, key);
     PinGuard pin(block, state_cv_);
     fill_partial_sectors(lk, key, block, in_block, in_block + chunk);
+    wait_until_writable(lk, block);
     std::memcpy(block.data.data() + in_block, data.data() + (pos - offset), chunk);
     const std::size_t first = in_block / kSector;
     const std::size_t last = (in_block + chunk + kSector - 1) / kSector;

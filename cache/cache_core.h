@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/block_pool.h"
 #include "cache/cache.h"
 #include "cache/readahead.h"
 #include "cache/sector_bitmap.h"
@@ -29,13 +30,24 @@ struct BlockKey {
   auto operator<=>(const BlockKey&) const = default;
 };
 
+// A block's bytes: one slot of the cache's BlockPool.
+struct BlockBytes {
+  std::uint8_t* bytes = nullptr;
+  std::size_t length = 0;
+  std::size_t slot = 0;
+  std::uint8_t* data() const { return bytes; }
+  std::size_t size() const { return length; }
+};
+
 struct Block {
-  std::vector<std::uint8_t> data;  // the block's bytes; only sectors marked `valid` mean anything
+  BlockBytes data;                 // the block's bytes; only sectors marked `valid` mean anything
   SectorBitmap valid;
   SectorBitmap dirty;              // always a subset of `valid`
   bool load_queued = false;        // a whole-block load is queued or in flight
   std::uint32_t pins = 0;          // callers using the block right now (never evicted while > 0)
   std::uint32_t writes_in_flight = 0;
+  bool loading_in_place = false;   // the I/O thread is reading the device straight into `data` (no mutex)
+  std::uint32_t viewers = 0;       // read_in_place callers using `data` without the mutex
   std::uint64_t load_seq = 0;      // bumped whenever a load ends, so waiters see "my load finished"
   std::string load_error;          // why the last load failed, empty if it succeeded
   std::list<BlockKey>::iterator lru_pos;
@@ -62,6 +74,8 @@ struct WriteFailure {
   std::uint64_t begin;
   std::uint64_t end;
   std::string message;
+  std::uint64_t seq = 0;  // failures are numbered in the order they happen
+  bool reported = false;  // thrown to a flush already; kept while an older flush may still need it
 };
 
 class CacheCore {
@@ -74,6 +88,8 @@ class CacheCore {
   StreamId open_stream();
   void close_stream(StreamId stream);
   void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out, StreamId stream);
+  void read_in_place(HwPartition part, std::uint64_t offset, std::size_t length, StreamId stream,
+                     const std::function<void(std::span<const std::uint8_t>)>& consume);
   void write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data);
   void flush_range(HwPartition part, std::uint64_t offset, std::uint64_t length);
   void flush_all();
@@ -103,6 +119,9 @@ class CacheCore {
   void queue_readahead(HwPartition part, ByteRange range);
   void wait_for_load(Lock& lk, Block& block);
   void wait_valid(Lock& lk, const BlockKey& key, Block& block, std::size_t first, std::size_t last);
+  // Before a caller writes into a block's bytes: an in-place load would overwrite them, and read_in_place
+  // callers must see them unchanged (cache_view.cpp).
+  void wait_until_writable(Lock& lk, Block& block);
   void fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block, std::size_t first_sector,
                             std::size_t last_sector);
   void run_job(Lock& lk, std::function<void(da::BlockDevice&)> work);
@@ -112,13 +131,15 @@ class CacheCore {
   std::shared_ptr<FlushJob> start_background_writeback();
   std::vector<BlockKey> dirty_keys(HwPartition part, std::uint64_t begin, std::uint64_t end) const;
   bool writes_in_flight(HwPartition part, std::uint64_t begin, std::uint64_t end) const;
-  void report_failures(HwPartition part, std::uint64_t begin, std::uint64_t end);
+  void report_failures(HwPartition part, std::uint64_t begin, std::uint64_t end, std::uint64_t since);
+  void forget_reported_failures();
   void flush_step(Lock& lk);
 
   // --- I/O thread (io_thread.cpp) ---
   void io_loop();
   bool has_io_work() const;
   bool load_step(Lock& lk, bool demand_only);
+  std::size_t in_place_prefix(const std::vector<BlockKey>& run) const;
   void job_step(Lock& lk);
   void enter_link_lost(const std::string& reason);
 
@@ -130,6 +151,7 @@ class CacheCore {
   std::condition_variable io_cv_;     // wakes the I/O thread
   std::condition_variable state_cv_;  // wakes callers: a load/job/flush finished, memory was freed
 
+  BlockPool pool_;  // the memory of blocks_ (declared first: blocks point into it)
   BlockMap blocks_;
   std::list<BlockKey> lru_;  // front = least recently used
   std::uint64_t resident_ = 0;
@@ -141,6 +163,8 @@ class CacheCore {
   std::deque<std::shared_ptr<FlushJob>> flush_jobs_;
   std::shared_ptr<FlushJob> background_job_;
   std::vector<WriteFailure> failures_;
+  std::uint64_t next_failure_seq_ = 0;
+  std::multiset<std::uint64_t> flushes_since_;  // next_failure_seq_ when each running flush_range started
   std::vector<std::uint8_t> io_buffer_;  // owned by the I/O thread between lock releases
 
   bool stopping_ = false;

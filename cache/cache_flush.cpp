@@ -50,19 +50,22 @@ std::shared_ptr<FlushJob> CacheCore::start_background_writeback() {
   return background_job_;
 }
 
-void CacheCore::report_failures(HwPartition part, std::uint64_t begin, std::uint64_t end) {
-  // Each failed byte range is reported once to a flush that covers it; the part of a failure outside the
-  // flushed range stays for the flush of whatever covers that part.
+void CacheCore::report_failures(HwPartition part, std::uint64_t begin, std::uint64_t end, std::uint64_t since) {
+  // A flush reports every failed write of its range that happened while it ran (another flush waiting for
+  // the same write may have reported it first: the data is still only in the cache, so both must fail),
+  // and every older failure nobody reported yet (a background write-back's). The part of a failure outside
+  // the flushed range stays unreported for the flush of whatever covers that part.
   std::vector<WriteFailure> kept;
   std::vector<WriteFailure> reported;
   for (auto& f : failures_) {
-    if (f.part != part || f.end <= begin || f.begin >= end) {
+    if (f.part != part || f.end <= begin || f.begin >= end || (f.reported && f.seq < since)) {
       kept.push_back(f);
       continue;
     }
     reported.push_back(f);
-    if (f.begin < begin) kept.push_back({f.part, f.begin, begin, f.message});
-    if (f.end > end) kept.push_back({f.part, end, f.end, f.message});
+    if (f.begin < begin) kept.push_back({f.part, f.begin, begin, f.message, f.seq, f.reported});
+    if (f.end > end) kept.push_back({f.part, end, f.end, f.message, f.seq, f.reported});
+    kept.push_back({f.part, std::max(f.begin, begin), std::min(f.end, end), f.message, f.seq, true});
   }
   failures_ = std::move(kept);
   if (reported.empty()) return;
@@ -72,10 +75,26 @@ void CacheCore::report_failures(HwPartition part, std::uint64_t begin, std::uint
   throw da::DeviceError(message);
 }
 
+// A reported failure is only needed by flushes that were already running when it happened.
+void CacheCore::forget_reported_failures() {
+  const std::uint64_t oldest = flushes_since_.empty() ? next_failure_seq_ : *flushes_since_.begin();
+  std::erase_if(failures_, [&](const WriteFailure& f) { return f.reported && f.seq < oldest; });
+}
+
 void CacheCore::flush_range(HwPartition part, std::uint64_t offset, std::uint64_t length) {
   check_range(part, offset, length);
   Lock lk(mu_);
   throw_if_link_lost();
+  const std::uint64_t since = next_failure_seq_;
+  // Registered until this flush returns or throws (destroyed before `lk`, so with mu_ held).
+  struct Running {
+    CacheCore& core;
+    std::multiset<std::uint64_t>::iterator at;
+    ~Running() {
+      core.flushes_since_.erase(at);
+      core.forget_reported_failures();
+    }
+  } running{*this, flushes_since_.insert(since)};
   const std::uint64_t end = offset + length;
   auto keys = dirty_keys(part, offset, end);
   if (!keys.empty()) {
@@ -85,7 +104,7 @@ void CacheCore::flush_range(HwPartition part, std::uint64_t offset, std::uint64_
   // A background write-back may still be writing data of this range; its outcome belongs to this flush.
   state_cv_.wait(lk, [&] { return link_lost_ || stopping_ || !writes_in_flight(part, offset, end); });
   throw_if_link_lost();
-  report_failures(part, offset, end);
+  report_failures(part, offset, end, since);
 }
 
 void CacheCore::flush_all() {
@@ -180,7 +199,7 @@ void CacheCore::flush_step(Lock& lk) {
   } else if (!error.empty()) {
     ++stats_.write_failures;
     job->failed = true;
-    failures_.push_back({part, run_offset, run_offset + run_length, error});
+    failures_.push_back({part, run_offset, run_offset + run_length, error, next_failure_seq_++});
     spdlog::error("writing {} failed (kept in the cache, will be retried by the next flush): {}",
                   describe_range(part, run_offset, run_offset + run_length), error);
   } else {

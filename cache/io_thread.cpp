@@ -108,16 +108,32 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
     run.push_back(*next);
     ++next;
   }
+  // The common case (sequential reading of blocks nobody wrote) goes straight into the blocks; the rest of
+  // the run stays queued for the next step. Otherwise the transfer buffer, merged below.
+  const std::size_t in_place = in_place_prefix(run);
+  if (in_place > 0 && in_place < run.size()) {
+    run.resize(in_place);
+    next = std::next(start, static_cast<std::ptrdiff_t>(in_place));
+    length = 0;
+    for (const BlockKey& key : run) length += block_length(key);
+  }
   pending_loads_.erase(start, next);
   const HwPartition part = run.front().part;
   const std::uint64_t offset = run.front().index * options_.block_size;
-  if (io_buffer_.size() < length) io_buffer_.resize(length);
+  std::uint8_t* target = nullptr;
+  if (in_place > 0) {
+    for (const BlockKey& key : run) blocks_.at(key).loading_in_place = true;
+    target = blocks_.at(run.front()).data.data();
+  } else {
+    if (io_buffer_.size() < length) io_buffer_.resize(length);
+    target = io_buffer_.data();
+  }
 
   lk.unlock();
   std::string error;
   bool link_lost = false;
   try {
-    device_.read(part, offset, std::span<std::uint8_t>(io_buffer_.data(), length));
+    device_.read(part, offset, std::span<std::uint8_t>(target, length));
   } catch (const da::LinkLostError& e) {
     link_lost = true;
     error = e.what();
@@ -128,7 +144,7 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
 
   ++stats_.device_reads;
   if (link_lost) {
-    enter_link_lost(error);
+    enter_link_lost(error);  // also ends every in-place load
     return true;
   }
   if (error.empty()) {
@@ -142,10 +158,14 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
     auto it = blocks_.find(key);
     if (it != blocks_.end()) {
       Block& block = it->second;
-      if (error.empty()) {
+      if (in_place > 0) {
+        // On an error the bytes are garbage, but no sector of the block was valid to begin with.
+        block.loading_in_place = false;
+        if (error.empty()) block.valid.set(0, block.valid.size());
+      } else if (error.empty()) {
         merge_loaded(block, io_buffer_.data() + pos);
-        if (block.pins == 0) ++stats_.prefetched_blocks;
       }
+      if (error.empty() && block.pins == 0) ++stats_.prefetched_blocks;
       block.load_error = error;
       block.load_queued = false;
       ++block.load_seq;
@@ -154,6 +174,22 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
   }
   state_cv_.notify_all();
   return true;
+}
+
+// How many leading blocks of `run` the device can write into directly: blocks that hold no valid sector yet
+// (so nothing newer could be overwritten) and sit in consecutive pool slots.
+std::size_t CacheCore::in_place_prefix(const std::vector<BlockKey>& run) const {
+  std::size_t n = 0;
+  const std::uint8_t* expected = nullptr;
+  for (const BlockKey& key : run) {
+    auto it = blocks_.find(key);
+    if (it == blocks_.end()) break;
+    const Block& block = it->second;
+    if (block.valid.any() || (expected && block.data.data() != expected)) break;
+    expected = block.data.data() + options_.block_size;
+    ++n;
+  }
+  return n;
 }
 
 void CacheCore::enter_link_lost(const std::string& reason) {
@@ -184,15 +220,16 @@ void CacheCore::enter_link_lost(const std::string& reason) {
   for (auto it = blocks_.begin(); it != blocks_.end();) {
     Block& block = it->second;
     block.load_queued = false;
+    block.loading_in_place = false;  // called after the device call returned: nothing is in flight
     ++block.load_seq;
     block.valid.clear_all();
     block.dirty.clear_all();
     if (block.pins == 0 && block.writes_in_flight == 0) {
+      pool_.discard(block.data.slot);
       lru_.erase(block.lru_pos);
       it = blocks_.erase(it);
     } else {
-      std::vector<std::uint8_t>().swap(block.data);
-      ++it;
+      ++it;  // its slot stays taken: nothing new is cached any more
     }
   }
   resident_ = 0;

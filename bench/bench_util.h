@@ -1,0 +1,91 @@
+// Small helpers shared by the benchmark programs: sizes and CPU clocks.
+// Benchmarks print one line of key=value pairs so that scripts/bench.sh can collect the figures.
+#pragma once
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace mtkfs::bench {
+
+using Clock = std::chrono::steady_clock;
+inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// "4096", "0x1000", "64M", "1G", "64MiB" (binary multiples).
+inline std::uint64_t parse_size(const std::string& text) {
+  std::size_t used = 0;
+  std::uint64_t value = 0;
+  try {
+    value = std::stoull(text, &used, 0);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("not a size: '" + text + "'");
+  }
+  std::string suffix = text.substr(used);
+  if (suffix.size() == 3 && suffix.substr(1) == "iB") suffix = suffix.substr(0, 1);
+  if (suffix == "K" || suffix == "k")
+    value <<= 10;
+  else if (suffix == "M" || suffix == "m")
+    value <<= 20;
+  else if (suffix == "G" || suffix == "g")
+    value <<= 30;
+  else if (!suffix.empty())
+    throw std::invalid_argument("unknown size suffix in '" + text + "'");
+  return value;
+}
+
+inline double timespec_seconds(const timespec& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// User + system CPU of the whole process (all threads, including finished ones).
+inline double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+inline double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return timespec_seconds(t);
+}
+
+// CPU clock of another thread of this process, by kernel thread id (the encoding glibc's
+// pthread_getcpuclockid uses: per-thread, scheduler clock). Nanosecond resolution, unlike the
+// 10 ms ticks of /proc/self/task/TID/stat.
+inline double tid_cpu_seconds(pid_t tid) {
+  const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4 | 2);
+  timespec t{};
+  if (::clock_gettime(clock, &t) != 0) return 0.0;
+  return timespec_seconds(t);
+}
+
+// Kernel thread ids of this process right now (to find threads a library started).
+inline std::set<pid_t> thread_ids() {
+  std::set<pid_t> ids;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (!dir) return ids;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    ids.insert(static_cast<pid_t>(std::strtol(entry->d_name, nullptr, 10)));
+  }
+  ::closedir(dir);
+  return ids;
+}
+
+}  // namespace mtkfs::bench
