@@ -12,6 +12,12 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 cmake --build build/release -j"$jobs"
 (cd build/release && ctest --output-on-failure --timeout 600 -j"$jobs")
 
+echo "== Benchmark smoke (fails only when something is broken, never on timings) =="
+MTKFS_BENCH_BUILD=build/release MTKFS_BENCH_SKIP_BUILD=1 bash scripts/bench.sh --quick
+
+echo "== Fuzzing smoke (libFuzzer, clang, ASan+UBSan) =="
+bash scripts/fuzz.sh --seconds 10 --build-dir build/fuzz --jobs "$jobs"
+
 echo "== ASan+UBSan build =="
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMTKFS_SANITIZE=ON
 cmake --build build/asan -j"$jobs"
