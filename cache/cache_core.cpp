@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cache/hw_partition_name.h"
+#include "da/block_device.h"
 
 namespace mtkfs::cache::detail {
 namespace {
@@ -58,7 +58,7 @@ CacheCore::CacheCore(da::BlockDevice& device, const CacheOptions& options)
     const std::uint64_t size = device_.size(part);
     if (size % kSector != 0)
       spdlog::warn("{} size {} is not a whole number of sectors; the last {} bytes are not accessible",
-                   hw_partition_name(part), size, size % kSector);
+                   da::partition_name(part), size, size % kSector);
     sizes_[part_index(part)] = size - size % kSector;
   }
   io_thread_ = std::thread([this] { io_loop(); });
@@ -91,7 +91,7 @@ void CacheCore::check_range(HwPartition part, std::uint64_t offset, std::uint64_
   const std::uint64_t limit = size(part);
   if (offset > limit || length > limit - offset)
     throw std::out_of_range("range " + std::to_string(offset) + "+" + std::to_string(length) +
-                            " is outside " + hw_partition_name(part) + " (" + std::to_string(limit) +
+                            " is outside " + da::partition_name(part) + " (" + std::to_string(limit) +
                             " bytes)");
 }
 

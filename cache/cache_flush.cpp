@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cache/cache_core.h"
-#include "cache/hw_partition_name.h"
+#include "da/block_device.h"
 
 namespace mtkfs::cache::detail {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 constexpr std::uint64_t kSector = wire::kSectorSize;
 
 std::string describe_range(HwPartition part, std::uint64_t begin, std::uint64_t end) {
-  return fmt::format("{} bytes at {}+{:#x}", end - begin, hw_partition_name(part), begin);
+  return fmt::format("{} bytes at {}+{:#x}", end - begin, da::partition_name(part), begin);
 }
 
 }  // namespace

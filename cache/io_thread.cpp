@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cache/cache_core.h"
-#include "cache/hw_partition_name.h"
+#include "da/block_device.h"
 
 namespace mtkfs::cache::detail {
 namespace {
@@ -150,7 +150,7 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
   if (error.empty()) {
     stats_.device_read_bytes += length;
   } else {
-    error = fmt::format("reading {} bytes at {}+{:#x} failed: {}", length, hw_partition_name(part), offset, error);
+    error = fmt::format("reading {} bytes at {}+{:#x} failed: {}", length, da::partition_name(part), offset, error);
     spdlog::warn("{}", error);
   }
   std::size_t pos = 0;

@@ -13,6 +13,21 @@ namespace mtkfs::da {
 
 using wire::HwPartition;
 
+// Short name of a hardware partition for messages and log lines ("boot1", "user", ...).
+inline std::string partition_name(HwPartition part) {
+  switch (part) {
+    case HwPartition::boot1: return "boot1";
+    case HwPartition::boot2: return "boot2";
+    case HwPartition::rpmb: return "rpmb";
+    case HwPartition::gp1: return "gp1";
+    case HwPartition::gp2: return "gp2";
+    case HwPartition::gp3: return "gp3";
+    case HwPartition::gp4: return "gp4";
+    case HwPartition::user: return "user";
+  }
+  return "partition " + std::to_string(static_cast<int>(part));
+}
+
 // Any failure of the device or the protocol. The message is meant for the user.
 class DeviceError : public std::runtime_error {
  public:

@@ -1,3 +1,4 @@
+#include "da/block_device.h"
 #include "da/da_commands.h"
 
 #include <algorithm>
@@ -28,20 +29,6 @@ std::string range_text(wire::HwPartition part, std::uint64_t offset, std::uint64
 }
 
 }  // namespace
-
-std::string partition_name(wire::HwPartition part) {
-  switch (part) {
-    case wire::HwPartition::boot1: return "boot1";
-    case wire::HwPartition::boot2: return "boot2";
-    case wire::HwPartition::rpmb: return "rpmb";
-    case wire::HwPartition::gp1: return "gp1";
-    case wire::HwPartition::gp2: return "gp2";
-    case wire::HwPartition::gp3: return "gp3";
-    case wire::HwPartition::gp4: return "gp4";
-    case wire::HwPartition::user: return "user";
-  }
-  return "partition " + std::to_string(static_cast<int>(part));
-}
 
 std::uint8_t DaCommands::usb_check_status() {
   ch_.send_byte(wire::da::kCmdUsbCheckStatus, "USB_CHECK_STATUS (72)", timing_.reply);
@@ -111,7 +98,7 @@ std::size_t DaCommands::read_command(wire::HwPartition part, std::uint64_t offse
       if (!failed) data_sum += chunk_checksum(bytes_here);
     }
     std::uint8_t sum[2];
-    ch_.receive(sum, step + " checksum", timing_.reply);
+    ch_.receive(sum, step + " checksum", std::max(time_left(chunk_deadline), timing_.reply));
     // The ACK goes out whatever the checksum says (after a bad chunk too: the DA's reaction to
     // anything else is unknown, §9.2).
     ch_.send_byte(wire::da::kAck, name + " chunk ACK", timing_.reply);

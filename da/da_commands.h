@@ -62,6 +62,4 @@ class DaCommands {
   int read_retries_;
 };
 
-std::string partition_name(wire::HwPartition part);
-
 }  // namespace mtkfs::da

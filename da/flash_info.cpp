@@ -1,3 +1,4 @@
+#include "da/block_device.h"
 #include "da/flash_info.h"
 
 #include <cstdio>
