@@ -12,6 +12,8 @@ Cache::Cache(da::BlockDevice& device, CacheOptions options)
 Cache::~Cache() {
   try {
     core_->flush_all();
+  } catch (const da::LinkLostError&) {
+    // Nothing can be written any more; the loss and the bytes it cost were logged when the link went.
   } catch (const std::exception& e) {
     spdlog::error("final write-back failed: {}", e.what());
   }

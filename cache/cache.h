@@ -4,11 +4,13 @@
 // thread that ever calls the BlockDevice, because the DA session is strictly sequential and not
 // thread-safe. Any number of caller threads (FUSE workers) call read/write/flush; they queue work for the
 // I/O thread and wait on condition variables. One mutex guards the cache's bookkeeping and block bytes;
-// it is never held while the device works (the I/O thread reads/writes a private transfer buffer and
-// merges under the mutex).
+// it is never held while the device works. A sequential load of blocks nobody has written goes from the
+// device straight into those blocks (they are marked, and writers wait for it); other loads and all
+// write-backs go through a private transfer buffer that is merged/filled under the mutex.
+// read_in_place callers use a pinned block's bytes without the mutex; writers wait for them too.
 //
-// Memory: at most `cache_size` bytes of blocks, plus one transfer buffer of at most
-// `max_device_transfer` bytes owned by the I/O thread.
+// Memory: at most `cache_size` bytes of blocks (one mapping, touched as it is used: BlockPool), plus one
+// transfer buffer of at most `max_device_transfer` bytes owned by the I/O thread.
 //
 // Because the constructor starts a thread, a process that wants to fork (daemonize) must do so before
 // constructing its long-lived Cache (a short-lived Cache destroyed before the fork is fine).

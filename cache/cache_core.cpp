@@ -344,11 +344,13 @@ void CacheCore::write(HwPartition part, std::uint64_t offset, std::span<const st
     touch(block, key);
     pos += chunk;
   }
-  // Start writing back early so a later flush or a memory shortage has less to wait for; after a failed
-  // background write-back only explicit flushes and memory pressure retry, so a broken device is not
-  // hammered on every write.
+  // Start writing back early so a later flush or a memory shortage has less to wait for: as soon as one
+  // full device transfer is dirty (waiting for half the cache left a 40 MB/s link idle while the first
+  // 128 MiB of a big write arrived; docs/performance.md). After a failed background write-back only
+  // explicit flushes and memory pressure retry, so a broken device is not hammered on every write.
   const bool background_failed = background_job_ && background_job_->done && background_job_->failed;
-  if (dirty_bytes_ > options_.cache_size / 2 && !background_failed) start_background_writeback();
+  const std::uint64_t early = std::min<std::uint64_t>(options_.cache_size / 2, options_.max_device_transfer);
+  if (dirty_bytes_ >= early && !background_failed) start_background_writeback();
 }
 
 std::string CacheCore::describe_device() {

@@ -26,7 +26,12 @@ case "${1:-}" in
   *) echo "usage: scripts/bench.sh [--quick]" >&2; exit 2 ;;
 esac
 
-die() { echo "bench.sh: $*" >&2; exit 1; }
+failed=0
+die() {
+  failed=1
+  echo "bench.sh: $*" >&2
+  exit 1
+}
 [ "$(id -u)" -eq 0 ] || die "run as root (it mounts FUSE file systems)"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"
 
@@ -34,13 +39,19 @@ build=${MTKFS_BENCH_BUILD:-build/bench}
 bin=$repo/$build/bin
 MiB=$((1 << 20))
 GiB=$((1 << 30))
+# reps: the main throughput rows run this many times (the mount dd dd_reps times); the table shows the median
+# of each figure (and the range of the throughput). The pty
+# pair runs pty_reps times and shows the best of each: on this VM a pty moves either ~100 or ~200 MB/s from
+# one run to the next (the same for a plain copy), so only the best runs compare like with like.
 if [ "$quick" = 1 ]; then
   user_size=$((256 * MiB)); pty_size=$((64 * MiB)); cached_size=$((128 * MiB)); write_size=$((32 * MiB))
-  hs_size=$((32 * MiB)); hs_raw_size=$((32 * MiB)); random_count=48; random_rounds=10
+  hs_size=$((32 * MiB)); hs_raw_size=$((32 * MiB)); random_count=48; random_rounds=10; reps=1; pty_reps=1
+  dd_reps=1
   idle_wait=${MTKFS_BENCH_IDLE_WAIT:-0}
 else
-  user_size=$((2 * GiB)); pty_size=$((512 * MiB)); cached_size=$((1 * GiB)); write_size=$((1 * GiB))
-  hs_size=$((256 * MiB)); hs_raw_size=$((256 * MiB)); random_count=200; random_rounds=20
+  user_size=$((2 * GiB)); pty_size=$((256 * MiB)); cached_size=$((1 * GiB)); write_size=$((1 * GiB))
+  hs_size=$((256 * MiB)); hs_raw_size=$((256 * MiB)); random_count=200; random_rounds=20; reps=3; pty_reps=5
+  dd_reps=5
   idle_wait=${MTKFS_BENCH_IDLE_WAIT:-600}
 fi
 
@@ -56,7 +67,14 @@ for p in mtkfs mtkfs-sim mtkfs-bench-raw mtkfs-bench-pty-baseline mtkfs-bench-ra
 done
 
 # ----------------------------------------------------------------------------------- work area, cleanup
-work=${MTKFS_BENCH_DIR:-$(mktemp -d /tmp/mtkfs-bench.XXXXXX)}
+# A work directory made here is removed at the end unless something failed (its logs tell what).
+own_work=0
+if [ -n "${MTKFS_BENCH_DIR:-}" ]; then
+  work=$MTKFS_BENCH_DIR
+else
+  work=$(mktemp -d /tmp/mtkfs-bench.XXXXXX)
+  own_work=1
+fi
 mkdir -p "$work"
 shm=$(mktemp -d /dev/shm/mtkfs-bench.XXXXXX)  # copies and write data: RAM, so no disk in the figures
 mnt=$work/mnt
@@ -69,6 +87,11 @@ cleanup() {
   for p in "${sim_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${sim_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$shm"
+  if [ "$own_work" = 1 ] && [ "$failed" = 0 ]; then
+    rm -rf "$work"
+  elif [ "$failed" = 1 ]; then
+    echo "bench.sh: logs are in $work" >&2
+  fi
   true
 }
 trap cleanup EXIT
@@ -143,6 +166,15 @@ measure() {
 }
 
 mbps() { calc "%.0f" "$1 / $2 / 1e6"; }          # bytes seconds
+# median_of "A B C ..." lines: the median of each column on its own; spread_of: "min-max" of field 1.
+median_of() {
+  awk '{ for (i = 1; i <= NF; i++) v[i, NR] = $i; if (NF > nf) nf = NF }
+       END { for (i = 1; i <= nf; i++) { n = 0; for (r = 1; r <= NR; r++) c[++n] = v[i, r] + 0
+               for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++) if (c[b] < c[a]) { t = c[a]; c[a] = c[b]; c[b] = t }
+               printf "%s%s", c[int((n + 1) / 2)], (i < nf ? " " : "\n") } }'
+}
+best_of() { sort -n | tail -1; }
+spread_of() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR > 1) printf "%s-%s", lo, hi }'; }
 per_gib() { calc "%.2f" "$1 / ($2 / $GiB)"; }     # cpu-seconds bytes
 human() { calc "%.0f MiB" "$1 / $MiB"; }
 
@@ -188,41 +220,65 @@ sock_pid=$sim_pid
 
 # --------------------------------------------------------------------- 1. raw session reads (no FUSE)
 echo "== 1. raw session reads" >&2
-raw=$("$bin/mtkfs-bench-raw" --da "$work/da.bin" --socket "$work/p.sock" --sim-pid "$sock_pid" \
-  --size "$user_size" --compare "$img") || die "raw socket read failed"
-row 1 "raw read, socket, user area $(human "$user_size")" "$(kv "$raw" mbps) MB/s" \
-  "$(kv "$raw" host_cpu_per_gib)" "$(kv "$raw" sim_cpu_per_gib)" "Device::read of 32 MiB (one D6 each)"
-raw_socket_cpu=$(kv "$raw" host_cpu_per_gib)
+# raw_rows LABEL NOTE ARGS...: runs mtkfs-bench-raw $reps times, adds the median row.
+raw_rows() {
+  local label=$1 note=$2 runs="" out
+  shift 2
+  for _ in $(seq "$reps"); do
+    out=$("$bin/mtkfs-bench-raw" --da "$work/da.bin" "$@") || die "mtkfs-bench-raw $* failed"
+    runs+="$(kv "$out" mbps) $(kv "$out" host_cpu_per_gib) $(kv "$out" sim_cpu_per_gib)"$'\n'
+  done
+  read -r r_mbps r_host r_sim <<<"$(median_of <<<"${runs%$'\n'}")"
+  local spread
+  spread=$(spread_of <<<"${runs%$'\n'}")
+  row 1 "$label" "$r_mbps MB/s" "$r_host" "$r_sim" "$note${spread:+; $reps runs: $spread MB/s}"
+}
+raw_rows "raw read, socket, user area $(human "$user_size")" "Device::read of 32 MiB (one D6 each)" \
+  --socket "$work/p.sock" --sim-pid "$sock_pid" --size "$user_size" --compare "$img"
+raw_socket_cpu=$r_host
+raw_rows "raw read, USB model in process, user area $(human "$user_size")" \
+  "PacketStreamTransport over sim::UsbDeviceModel; sim = the model's thread" \
+  --usb-model "$work/p" --size "$user_size" --compare "$img"
 
-raw=$("$bin/mtkfs-bench-raw" --da "$work/da.bin" --usb-model "$work/p" --size "$user_size" --compare "$img") ||
-  die "raw USB-model read failed"
-row 1 "raw read, USB model in process, user area $(human "$user_size")" "$(kv "$raw" mbps) MB/s" \
-  "$(kv "$raw" host_cpu_per_gib)" "$(kv "$raw" sim_cpu_per_gib)" \
-  "PacketStreamTransport; sim = the model's thread; $(kv "$raw" usb_in_per_gib) IN transfers/GiB"
-
+# The pty data phase and the plain pty copy (section 5) alternate, so both see the same machine.
 start_sim pty "$work/p" --pty
 pty_pid=$sim_pid
 pty_path=${sim_out##* }
-raw=$("$bin/mtkfs-bench-raw" --da "$work/da.bin" --port "$pty_path" --sim-pid "$pty_pid" --size "$pty_size" \
-  --compare "$img") || die "raw pty read failed"
-pty_mbps=$(kv "$raw" mbps)
-row 1 "raw read, pty, $(human "$pty_size")" "$pty_mbps MB/s" "$(kv "$raw" host_cpu_per_gib)" \
-  "$(kv "$raw" sim_cpu_per_gib)" "data phase only (connect excluded)"
+pty_runs=""
+base_runs=""
+for _ in $(seq "$pty_reps"); do
+  out=$("$bin/mtkfs-bench-pty-baseline" "$pty_size") || die "pty baseline failed"
+  base_runs+="$(kv "$out" mbps) $(kv "$out" reader_cpu_per_gib)"$'\n'
+  out=$("$bin/mtkfs-bench-raw" --da "$work/da.bin" --port "$pty_path" --sim-pid "$pty_pid" --size "$pty_size" \
+    --compare "$img") || die "raw pty read failed"
+  pty_runs+="$(kv "$out" mbps) $(kv "$out" host_cpu_per_gib) $(kv "$out" sim_cpu_per_gib)"$'\n'
+done
 kill "$pty_pid"
+read -r pty_mbps pty_host pty_sim <<<"$(best_of <<<"${pty_runs%$'\n'}")"
+read -r base_mbps base_cpu <<<"$(best_of <<<"${base_runs%$'\n'}")"
+spread=$(spread_of <<<"${pty_runs%$'\n'}")
+row 1 "raw read, pty, $(human "$pty_size")" "$pty_mbps MB/s" "$pty_host" "$pty_sim" \
+  "data phase only (connect excluded)${spread:+; best of $pty_reps runs: $spread MB/s}"
 
 # ----------------------------------------------------------------------------- 2. through the mount
 echo "== 2. through the mount" >&2
 sim_pid=$sock_pid
-mount_fg "$work/p.sock"
-measure dd if="$mnt/user_area.img" of=/dev/null bs=1M status=none
-mount_mbps=$(mbps "$user_size" "$m_seconds")
-mount_cpu=$(per_gib "$m_mtkfs_cpu" "$user_size")
-row 2 "dd user_area.img of=/dev/null bs=1M ($(human "$user_size"))" "$mount_mbps MB/s" "$mount_cpu" \
-  "$(per_gib "$m_sim_cpu" "$user_size")" "default cache (256 MiB)"
-hwm_default=$(awk '/VmHWM/ { print $2 }' "/proc/$mtkfs_pid/status")
-cmp "$mnt/user_area.img" "$img" || die "user_area.img differs from the device image"
-unmount_fg
-reads_default=$(sed -n 's/.*DA READ commands (\([0-9.]*\) per GiB).*/\1/p' "$work/mtkfs.log")
+dd_runs=""
+hwm_default=0
+for n in $(seq "$dd_reps"); do
+  mount_fg "$work/p.sock"
+  measure dd if="$mnt/user_area.img" of=/dev/null bs=1M status=none
+  dd_runs+="$(mbps "$user_size" "$m_seconds") $(per_gib "$m_mtkfs_cpu" "$user_size") $(per_gib "$m_sim_cpu" "$user_size")"$'\n'
+  hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$mtkfs_pid/status")
+  if [ "$hwm" -gt "$hwm_default" ]; then hwm_default=$hwm; fi
+  if [ "$n" = 1 ]; then cmp "$mnt/user_area.img" "$img" || die "user_area.img differs from the device image"; fi
+  unmount_fg
+  if [ "$n" = 1 ]; then reads_default=$(sed -n 's/.*DA READ commands (\([0-9.]*\) per GiB).*/\1/p' "$work/mtkfs.log"); fi
+done
+read -r mount_mbps mount_cpu mount_sim <<<"$(median_of <<<"${dd_runs%$'\n'}")"
+spread=$(spread_of <<<"${dd_runs%$'\n'}")
+row 2 "dd user_area.img of=/dev/null bs=1M ($(human "$user_size"))" "$mount_mbps MB/s" "$mount_cpu" "$mount_sim" \
+  "default cache (256 MiB)${spread:+; $dd_reps runs: $spread MB/s}"
 
 mount_fg "$work/p.sock"
 measure cp "$mnt/partitions/$part_name.img" "$shm/copy.img"
@@ -243,16 +299,17 @@ cmp -i "0:$write_offset" -n "$write_size" "$shm/write.bin" "$img" || die "the wr
 writes_line=$(sed -n 's/.*wrote \([0-9]*\) bytes in \([0-9]*\) device writes.*/\2 device writes/p' "$work/mtkfs.log")
 
 if [ "$quick" = 0 ]; then
-  # The 16 GB-class eMMC: the NW-A50's real user-area size; sparse images, so mostly zeros.
-  "$bin/mtkfs-sim" init "$work/full" --profile nw-a50-full >/dev/null
-  start_sim full "$work/full" --socket "$work/full.sock"
-  full_bytes=$(stat -c %s "$work/full/user.img")
+  # The 16 GB-class eMMC: the NW-A50's real user-area size. Sparse images in tmpfs: reading a hole there
+  # maps the zero page (on a disk file system every hole read would fill the page cache with 16 GB of zeros).
+  "$bin/mtkfs-sim" init "$shm/full" --profile nw-a50-full >/dev/null
+  start_sim full "$shm/full" --socket "$work/full.sock"
+  full_bytes=$(stat -c %s "$shm/full/user.img")
   mount_fg "$work/full.sock"
   measure dd if="$mnt/user_area.img" of=/dev/null bs=1M status=none
   row 2 "dd user_area.img of a full NW-A50 eMMC ($(calc "%.1f GB" "$full_bytes / 1e9"))" \
     "$(mbps "$full_bytes" "$m_seconds") MB/s in $(calc "%.1f" "$m_seconds") s" \
     "$(per_gib "$m_mtkfs_cpu" "$full_bytes")" "$(per_gib "$m_sim_cpu" "$full_bytes")" \
-    "sparse image: the simulator reads zero pages"
+    "sparse image in tmpfs (mostly zeros)"
   unmount_fg
   kill "$sim_pid"
   sim_pid=$sock_pid
@@ -316,11 +373,10 @@ row 4 "peak memory VmHWM of mtkfs, default / cache_size=64M" \
   "$((hwm_default / 1024)) MiB / $((hwm_64 / 1024)) MiB" "" "" "bound: cache + 32 MiB transfer buffer + ~20 MiB"
 
 # ---------------------------------------------------------------------------------- 5. pty baseline
-echo "== 5. pty baseline" >&2
-base=$("$bin/mtkfs-bench-pty-baseline" "$pty_size") || die "pty baseline failed"
-pty_pct=$(calc "%.0f" "100 * $pty_mbps / $(kv "$base" mbps)")
-row 5 "plain pty copy, 1 MiB writes / raw reads ($(human "$pty_size"))" "$(kv "$base" mbps) MB/s" \
-  "$(kv "$base" reader_cpu_per_gib)" "-" "pty data phase (row 1) = $pty_pct % of it"
+pty_pct=$(calc "%.0f" "100 * $pty_mbps / $base_mbps")
+spread=$(spread_of <<<"${base_runs%$'\n'}")
+row 5 "plain pty copy, 1 MiB writes / raw reads ($(human "$pty_size"))" "$base_mbps MB/s" "$base_cpu" "-" \
+  "pty data phase (row 1) = $pty_pct % of it${spread:+; best of $pty_reps runs: $spread MB/s}"
 
 # ------------------------------------------------------------------------------------------ 6. startup
 echo "== 6. startup" >&2
@@ -352,7 +408,7 @@ target "peak memory with cache_size=64M <= 64 + 32 + 20 MiB" "$((hwm_64 / 1024))
   echo "mtkfs benchmark ($([ "$quick" = 1 ] && echo quick || echo full) run, $(date -u +%Y-%m-%dT%H:%MZ))"
   echo "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores," \
     "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
-  echo "load average (1/5/15 min): $load_start at the start, $load_end at the end; work dir $work"
+  echo "load average (1/5/15 min): $load_start at the start, $load_end at the end"
   echo "CPU columns: CPU-seconds per GiB moved (mtkfs side / simulator side); mtkfs $writes_line in the write row"
   echo
   echo "| # | measurement | result | mtkfs CPU-s/GiB | sim CPU-s/GiB | notes |"

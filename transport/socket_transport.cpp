@@ -82,7 +82,14 @@ std::unique_ptr<SocketTransport> SocketTransport::connect(const std::string& pat
 }
 
 SocketTransport::SocketTransport(int fd, const std::string& path)
-    : stream_(fd, FdStream::Kind::socket, "socket " + path, kReadBuffer) {}
+    : stream_(fd, FdStream::Kind::socket, "socket " + path, kReadBuffer) {
+  // A whole 1 MiB write chunk (62) fits in the socket at once: one send() instead of a wake-up per
+  // ~200 KiB, and the simulator reads it in one piece (its usb2-hs link model charges per read;
+  // docs/performance.md). The kernel caps the size for unprivileged users; best effort.
+  const int buffer = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+}
 
 void SocketTransport::write_all(std::span<const std::uint8_t> data, Millis timeout) {
   stream_.write_all(data, timeout);

@@ -93,9 +93,11 @@ Faults reenter_after(bool after_writes, std::uint64_t plus) {
 
 }  // namespace
 
-// Placement: S = somewhere inside the sequential read, R = at the random read's first device access,
-// W = at the write phase's first read-modify-write read (d6/60/chunks) or its first write-back (62,
-// bytes, commands).
+// Placement: S = inside the sequential read, on data the reader needs (the 2nd chunk or 2nd read command
+// after the mount, or 1.5 MiB into the first transfer: the reader reads 4 MiB, while the first load is one
+// block plus the initial read-ahead window; a fault on read-ahead alone would be invisible to the reader),
+// R = at the random read's first device access, W = at the write phase's first read-modify-write read
+// (d6/60/chunks) or its first write-back (62, bytes, commands).
 std::vector<FaultCase> fault_cases() {
   const auto M = Phase::mount, S = Phase::sequential_read, R = Phase::random_read, W = Phase::write_fsync;
   const Expectation ok{Outcome::ok, true, false};
@@ -146,7 +148,7 @@ std::vector<FaultCase> fault_cases() {
       {"units merge", W, fixed({"--fault-units", "merge"}), ok},
 
       {"reenter-preloader", M, fixed({"--fault-reenter-preloader", "1"}), fails_lost},
-      {"reenter-preloader", S, reenter_after(false, 4), eio_lost},
+      {"reenter-preloader", S, reenter_after(false, 2), eio_lost},
       {"reenter-preloader", R, reenter_after(false, 0), eio_lost},
       {"reenter-preloader", W, reenter_after(true, 0), eio_lost},
 
