@@ -87,6 +87,11 @@ void op_destroy(void* userdata) {
   if (!fs) return;
   try {
     fs->cache.flush_all();
+  } catch (const da::LinkLostError&) {
+    // The loss and any bytes it cost were logged when it happened and are reported again with the unmount
+    // statistics; only written data that never arrived makes this unmount a failure.
+    const cache::CacheStats stats = fs->cache.stats();
+    if (stats.dirty_bytes + stats.lost_dirty_bytes != 0) fs->final_flush_failed = true;
   } catch (const std::exception& e) {
     spdlog::error("unmount: writing cached data to the device failed: {}", e.what());
     fs->final_flush_failed = true;

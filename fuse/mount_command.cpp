@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "cache/cache.h"
+#include "da/block_device.h"
 #include "fuse/background.h"
 #include "fuse/filesystem.h"
 #include "fuse/logging.h"
@@ -26,12 +27,29 @@ void check_mountpoint(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) throw std::runtime_error("mountpoint " + path + " is not a directory");
 }
 
+// A device that refuses one command (a NACK; the session goes on) must not cost the whole mount: the
+// table's sectors are asked for again. A lost link or a device that keeps refusing still fails it.
+constexpr int kTableReadAttempts = 3;
+
+void read_table_sectors(cache::Cache& cache, std::uint64_t offset, std::span<std::uint8_t> out) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      cache.read(da::HwPartition::user, offset, out);
+      return;
+    } catch (const da::LinkLostError&) {
+      throw;
+    } catch (const da::DeviceError& e) {
+      if (attempt == kTableReadAttempts) throw;
+      spdlog::warn("reading the partition table at byte {}: {} (attempt {} of {}; trying again)", offset, e.what(),
+                   attempt, kTableReadAttempts);
+    }
+  }
+}
+
 partition::Table read_partitions(cache::Cache& cache) {
   const std::uint64_t size = cache.size(da::HwPartition::user);
   partition::Table table = partition::read_table(
-      [&cache](std::uint64_t offset, std::span<std::uint8_t> out) {
-        cache.read(da::HwPartition::user, offset, out);
-      },
+      [&cache](std::uint64_t offset, std::span<std::uint8_t> out) { read_table_sectors(cache, offset, out); },
       size);
   for (const auto& warning : table.warnings) spdlog::warn("partition table: {}", warning);
   return table;

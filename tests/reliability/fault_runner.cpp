@@ -211,6 +211,9 @@ CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, con
   }
   if (fc.knob == "corrupt-chunk" && report.log.find("checksum") == std::string::npos)
     failures.push_back("the retried chunk is not logged");
+  if (fc.phase == Phase::mount && outcome == Outcome::ok && fc.knob.rfind("nack", 0) == 0 &&
+      report.log.find("reading the partition table") == std::string::npos)
+    failures.push_back("the retried partition table read is not logged");
   return report;
 }
 
