@@ -136,6 +136,15 @@ class CacheCore {
   void flush_step(Lock& lk);
 
   // --- I/O thread (io_thread.cpp) ---
+  // What one device call ended with: empty error = success.
+  struct DeviceOutcome {
+    std::string error;
+    bool link_lost = false;
+  };
+  // Runs `call` with the mutex released (the device is never called with it held) and relocks.
+  DeviceOutcome call_device(Lock& lk, const std::function<void()>& call);
+  // Ends every queued job and flush with `error` (shutdown, link loss).
+  void fail_queued_work(const std::exception_ptr& error);
   void io_loop();
   bool has_io_work() const;
   bool load_step(Lock& lk, bool demand_only);

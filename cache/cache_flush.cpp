@@ -174,19 +174,9 @@ void CacheCore::flush_step(Lock& lk) {
     return;
   }
 
-  lk.unlock();
-  std::string error;
-  bool link_lost = false;
-  try {
+  const auto [error, link_lost] = call_device(lk, [&] {
     device_.write(part, run_offset, std::span<const std::uint8_t>(io_buffer_.data(), run_length));
-  } catch (const da::LinkLostError& e) {
-    link_lost = true;
-    error = e.what();
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  lk.lock();
-
+  });
   ++stats_.device_writes;
   for (const Piece& piece : pieces) {
     Block& block = blocks_.at(piece.key);  // writes_in_flight kept it from being evicted

@@ -46,17 +46,7 @@ void CacheCore::io_loop() {
     }
   }
   // Shutting down: nothing queued may be left waiting forever.
-  const auto stopped = std::make_exception_ptr(da::DeviceError("the cache is shutting down"));
-  for (auto& job : jobs_) {
-    job->error = stopped;
-    job->done = true;
-  }
-  jobs_.clear();
-  for (auto& job : flush_jobs_) {
-    job->failed = true;
-    job->done = true;
-  }
-  flush_jobs_.clear();
+  fail_queued_work(std::make_exception_ptr(da::DeviceError("the cache is shutting down")));
   for (const BlockKey& key : pending_loads_) {
     auto it = blocks_.find(key);
     if (it == blocks_.end()) continue;
@@ -66,6 +56,33 @@ void CacheCore::io_loop() {
   }
   pending_loads_.clear();
   state_cv_.notify_all();
+}
+
+CacheCore::DeviceOutcome CacheCore::call_device(Lock& lk, const std::function<void()>& call) {
+  DeviceOutcome outcome;
+  lk.unlock();
+  try {
+    call();
+  } catch (const da::LinkLostError& e) {
+    outcome = {e.what(), true};
+  } catch (const std::exception& e) {
+    outcome = {e.what(), false};
+  }
+  lk.lock();
+  return outcome;
+}
+
+void CacheCore::fail_queued_work(const std::exception_ptr& error) {
+  for (auto& job : jobs_) {
+    job->error = error;
+    job->done = true;
+  }
+  jobs_.clear();
+  for (auto& job : flush_jobs_) {
+    job->failed = true;
+    job->done = true;
+  }
+  flush_jobs_.clear();
 }
 
 void CacheCore::job_step(Lock& lk) {
@@ -129,19 +146,8 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
     target = io_buffer_.data();
   }
 
-  lk.unlock();
-  std::string error;
-  bool link_lost = false;
-  try {
-    device_.read(part, offset, std::span<std::uint8_t>(target, length));
-  } catch (const da::LinkLostError& e) {
-    link_lost = true;
-    error = e.what();
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  lk.lock();
-
+  auto [error, link_lost] =
+      call_device(lk, [&] { device_.read(part, offset, std::span<std::uint8_t>(target, length)); });
   ++stats_.device_reads;
   if (link_lost) {
     enter_link_lost(error);  // also ends every in-place load
@@ -203,17 +209,7 @@ void CacheCore::enter_link_lost(const std::string& reason) {
   stats_.lost_dirty_bytes += dirty_bytes_;
   dirty_bytes_ = 0;
 
-  const auto lost = std::make_exception_ptr(da::LinkLostError("device link lost: " + reason));
-  for (auto& job : jobs_) {
-    job->error = lost;
-    job->done = true;
-  }
-  jobs_.clear();
-  for (auto& job : flush_jobs_) {
-    job->failed = true;
-    job->done = true;
-  }
-  flush_jobs_.clear();
+  fail_queued_work(std::make_exception_ptr(da::LinkLostError("device link lost: " + reason)));
   pending_loads_.clear();
   // Free the memory; blocks a caller still has pinned stay in the map (empty) until the process ends,
   // every later call fails before looking at them.

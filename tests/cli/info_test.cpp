@@ -11,17 +11,6 @@
 namespace mtkfs::testing {
 namespace {
 
-// $MTKFS_BIN / $MTKFS_SIM_BIN win; the build's own programs are the default.
-class ProgramPaths : public ::testing::Environment {
- public:
-  void SetUp() override {
-    ::setenv("MTKFS_BIN", MTKFS_BIN_DEFAULT, 0);
-    ::setenv("MTKFS_SIM_BIN", MTKFS_SIM_BIN_DEFAULT, 0);
-  }
-};
-[[maybe_unused]] ::testing::Environment* const program_paths =
-    ::testing::AddGlobalTestEnvironment(new ProgramPaths);
-
 std::string mtkfs_binary() {
   const char* path = std::getenv("MTKFS_BIN");
   if (!path || !*path) throw std::runtime_error("MTKFS_BIN is not set (path of the mtkfs program)");

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/exec_args.h"
+
 namespace mtkfs::testing {
 
 struct ProgramResult {
@@ -25,17 +27,13 @@ inline ProgramResult run_program(const std::string& path, const std::vector<std:
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe failed");
-  std::vector<std::string> store{path};
-  store.insert(store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : store) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const ExecArgs argv(path, args);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
-    ::execv(path.c_str(), argv.data());
+    ::execv(path.c_str(), argv.argv());
     ::_exit(127);
   }
   ::close(out_pipe[1]);

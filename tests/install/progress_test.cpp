@@ -125,11 +125,8 @@ std::string run_on_terminal(const std::vector<std::string>& args, int& exit_code
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) throw std::runtime_error("no pty");
   const std::string slave_name = ::ptsname(master);
-  std::vector<std::string> store{mtkfs_program()};
-  store.insert(store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : store) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const std::string program = mtkfs_program();
+  const ExecArgs argv(program, args);
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int slave = ::open(slave_name.c_str(), O_RDWR | O_NOCTTY);
@@ -137,7 +134,7 @@ std::string run_on_terminal(const std::vector<std::string>& args, int& exit_code
     if (slave < 0 || null < 0) ::_exit(126);
     ::dup2(slave, STDERR_FILENO);
     ::dup2(null, STDOUT_FILENO);
-    ::execv(argv[0], argv.data());
+    ::execv(program.c_str(), argv.argv());
     ::_exit(127);
   }
   std::string text;

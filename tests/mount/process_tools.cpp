@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/exec_args.h"
+
 namespace mtkfs::testing {
 namespace {
 
@@ -117,17 +119,13 @@ void kill_and_reap(pid_t pid) {
 pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::string& output_file) {
   const int out = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0) throw std::runtime_error("cannot create " + output_file);
-  std::vector<std::string> store{program};
-  store.insert(store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : store) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const ExecArgs argv(program, args);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
-    ::execv(program.c_str(), argv.data());
+    ::execv(program.c_str(), argv.argv());
     ::_exit(127);
   }
   ::close(out);

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/exec_args.h"
+
 namespace mtkfs::testing {
 
 // True if `mountpoint` (absolute, no spaces) is currently a FUSE mount of mtkfs.
@@ -63,12 +65,10 @@ class MountProcess {
                std::chrono::milliseconds startup_timeout = std::chrono::seconds(30))
       : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
     const std::string bin = binary();
-    std::vector<std::string> store{bin, "-f"};
-    store.insert(store.end(), args.begin(), args.end());
-    store.push_back(mountpoint_.string());
-    std::vector<char*> argv;
-    for (auto& a : store) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    std::vector<std::string> all{"-f"};
+    all.insert(all.end(), args.begin(), args.end());
+    all.push_back(mountpoint_.string());
+    const ExecArgs argv(bin, all);
     const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot create " + log_file_.string());
     pid_ = ::fork();
@@ -81,7 +81,7 @@ class MountProcess {
       ::dup2(log_fd, STDERR_FILENO);
       const int null_fd = ::open("/dev/null", O_RDONLY);
       if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-      ::execv(bin.c_str(), argv.data());
+      ::execv(bin.c_str(), argv.argv());
       ::_exit(127);
     }
     ::close(log_fd);

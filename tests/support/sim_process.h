@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/exec_args.h"
+
 namespace mtkfs::testing {
 
 class SimProcess {
@@ -33,16 +35,12 @@ class SimProcess {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     const std::string bin = binary();
-    std::vector<std::string> argv_store{bin};
-    argv_store.insert(argv_store.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_store) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    const ExecArgs argv(bin, args);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
-      ::execv(bin.c_str(), argv.data());
+      ::execv(bin.c_str(), argv.argv());
       ::_exit(127);
     }
     ::close(out[1]);

@@ -1,5 +1,6 @@
 // $MTKFS_BIN / $MTKFS_SIM_BIN win; the build's own programs are the default (a two-entry
-// ENVIRONMENT does not survive gtest_discover_tests' property quoting).
+// ENVIRONMENT does not survive gtest_discover_tests' property quoting). Compiled into each test program
+// that runs mtkfs / mtkfs-sim, which defines MTKFS_BIN_DEFAULT and MTKFS_SIM_BIN_DEFAULT.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
