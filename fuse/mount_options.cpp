@@ -87,6 +87,8 @@ void apply_o_option(const std::string& item, bool mount_helper_form, OptionState
     plan.fs.expose_rpmb = true;
   } else if (key == "allow_other" && !has_value) {
     plan.fs.allow_other = true;
+  } else if (key == "page_cache" && !has_value) {
+    plan.fs.page_cache = true;
   } else if (key == "debug" && !has_value) {
     plan.fs.debug = true;
   } else if (key == "cache_size" && has_value) {
@@ -239,6 +241,7 @@ SOURCE (mount(8) / fstab form): socket:PATH | port:TTY | usb | usb:BUS:ADDR
   rw_boot       boot1/boot2 writable too, like --rw-boot
   rpmb          show rpmb.img (read-only)
   cache_size=SIZE  like --cache-size
+  page_cache    image files through the kernel's page cache (default: direct I/O; see mtkfs(1))
   da=FILE       like --da      end=MODE  like --end      wait=SECONDS  like --wait
   debug         like -d
 )";

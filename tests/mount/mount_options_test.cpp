@@ -42,6 +42,7 @@ TEST(MountOptions, DefaultsAreReadOnlyBackgroundWith256MiBCache) {
   EXPECT_FALSE(plan.fs.writable);
   EXPECT_FALSE(plan.fs.write_boot);
   EXPECT_FALSE(plan.fs.expose_rpmb);
+  EXPECT_FALSE(plan.fs.page_cache);
   EXPECT_FALSE(plan.foreground);
   EXPECT_EQ(plan.cache.cache_size, std::size_t{256} << 20);
   EXPECT_TRUE(plan.fs.extra_mount_options.empty());
@@ -71,8 +72,10 @@ TEST(MountOptions, RwFlagsAndOList) {
 TEST(MountOptions, OurKeysAreConsumedOthersGoToFuse) {
   Parsed p;
   const MountPlan plan = resolve(
-      {"m", "-o", "allow_other,rpmb,cache_size=16M,noatime", "-o", "da=x.bin,end=stay,wait=5,default_permissions"}, &p);
+      {"m", "-o", "allow_other,rpmb,cache_size=16M,noatime", "-o", "da=x.bin,end=stay,wait=5,default_permissions,page_cache"},
+      &p);
   EXPECT_TRUE(plan.fs.allow_other);
+  EXPECT_TRUE(plan.fs.page_cache);
   EXPECT_TRUE(plan.fs.expose_rpmb);
   EXPECT_EQ(plan.cache.cache_size, std::size_t{16} << 20);
   EXPECT_EQ(plan.fs.extra_mount_options, (std::vector<std::string>{"noatime", "default_permissions"}));
