@@ -32,21 +32,6 @@ CacheOptions checked(CacheOptions o) {
   return o;
 }
 
-// Releases a pin when a caller leaves a block, also on exceptions (always with mu_ held).
-class PinGuard {
- public:
-  PinGuard(Block& block, std::condition_variable& cv) : block_(block), cv_(cv) {}
-  ~PinGuard() {
-    if (--block_.pins == 0) cv_.notify_all();  // the block may now be evicted by someone short of memory
-  }
-  PinGuard(const PinGuard&) = delete;
-  PinGuard& operator=(const PinGuard&) = delete;
-
- private:
-  Block& block_;
-  std::condition_variable& cv_;
-};
-
 }  // namespace
 
 CacheCore::CacheCore(da::BlockDevice& device, const CacheOptions& options)
@@ -199,6 +184,15 @@ Block& CacheCore::pin_block(Lock& lk, const BlockKey& key) {
   }
 }
 
+void CacheCore::count_and_queue_load(const BlockKey& key, Block& block, std::size_t first, std::size_t last) {
+  if (block.valid.all(first, last)) {
+    ++stats_.hits;
+  } else {
+    ++stats_.misses;
+    if (!block.load_queued) queue_load(key, block);
+  }
+}
+
 void CacheCore::queue_load(const BlockKey& key, Block& block) {
   block.load_queued = true;
   pending_loads_.insert(key);
@@ -267,12 +261,7 @@ void CacheCore::read(HwPartition part, std::uint64_t offset, std::span<std::uint
     PinGuard pin(block, state_cv_);
     const std::size_t first = in_block / kSector;
     const std::size_t last = (in_block + chunk + kSector - 1) / kSector;
-    if (block.valid.all(first, last)) {
-      ++stats_.hits;
-    } else {
-      ++stats_.misses;
-      if (!block.load_queued) queue_load(key, block);
-    }
+    count_and_queue_load(key, block, first, last);
     if (!queued_ahead) {
       // Queued together with the miss so the I/O thread turns them into one device read.
       queue_readahead(part, {pos, std::min(end, pos + options_.readahead_max)});

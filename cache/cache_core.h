@@ -78,6 +78,21 @@ struct WriteFailure {
   bool reported = false;  // thrown to a flush already; kept while an older flush may still need it
 };
 
+// Releases a pin when a caller leaves a block, also on exceptions (always with the cache's mutex held).
+class PinGuard {
+ public:
+  PinGuard(Block& block, std::condition_variable& cv) : block_(block), cv_(cv) {}
+  ~PinGuard() {
+    if (--block_.pins == 0) cv_.notify_all();  // the block may now be evicted by someone short of memory
+  }
+  PinGuard(const PinGuard&) = delete;
+  PinGuard& operator=(const PinGuard&) = delete;
+
+ private:
+  Block& block_;
+  std::condition_variable& cv_;
+};
+
 class CacheCore {
  public:
   CacheCore(da::BlockDevice& device, const CacheOptions& options);
@@ -116,6 +131,8 @@ class CacheCore {
   void make_room(Lock& lk, std::size_t bytes);
   Block& create_block(const BlockKey& key);
   void queue_load(const BlockKey& key, Block& block);
+  // A read of sectors [first, last) of a pinned block: counts the hit or miss and queues the load a miss needs.
+  void count_and_queue_load(const BlockKey& key, Block& block, std::size_t first, std::size_t last);
   void queue_readahead(HwPartition part, ByteRange range);
   void wait_for_load(Lock& lk, Block& block);
   void wait_valid(Lock& lk, const BlockKey& key, Block& block, std::size_t first, std::size_t last);

@@ -27,22 +27,11 @@ void CacheCore::read_in_place(HwPartition part, std::uint64_t offset, std::size_
   const ByteRange ahead = readahead_.on_read(stream, part, offset, length, size(part));
   // Like read(), for one block; a single pin while waiting for memory, so readers cannot block each other.
   Block& block = pin_block(lk, key);
-  struct Unpin {
-    Block& block;
-    std::condition_variable& cv;
-    ~Unpin() {
-      if (--block.pins == 0) cv.notify_all();
-    }
-  } unpin{block, state_cv_};
+  PinGuard pin(block, state_cv_);
   const std::size_t in_block = static_cast<std::size_t>(offset - key.index * options_.block_size);
   const std::size_t first = in_block / kSector;
   const std::size_t last = (in_block + length + kSector - 1) / kSector;
-  if (block.valid.all(first, last)) {
-    ++stats_.hits;
-  } else {
-    ++stats_.misses;
-    if (!block.load_queued) queue_load(key, block);
-  }
+  count_and_queue_load(key, block, first, last);
   queue_readahead(part, {offset, offset + length});
   queue_readahead(part, ahead);
   io_cv_.notify_one();
