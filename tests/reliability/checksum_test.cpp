@@ -13,22 +13,14 @@
 namespace mtkfs::reliability {
 namespace {
 
-class Checksum : public ::testing::Test {
+class Checksum : public PatternDiskSuite {
  protected:
   static void SetUpTestSuite() {
-    use_built_programs();
-    disk_ = new PatternDisk();
+    PatternDiskSuite::SetUpTestSuite();
     calibration_ = calibrate(*disk_);
   }
-  static void TearDownTestSuite() {
-    delete disk_;
-    disk_ = nullptr;
-  }
-  static PatternDisk* disk_;
-  static Calibration calibration_;
+  static inline Calibration calibration_;
 };
-PatternDisk* Checksum::disk_ = nullptr;
-Calibration Checksum::calibration_;
 
 std::size_t count_lines(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

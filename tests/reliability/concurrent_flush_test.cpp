@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cache/cache.h"
+#include "tests/cache/cache_test_support.h"
 #include "tests/cache/fake_block_device.h"
 
 namespace mtkfs::reliability {
@@ -17,15 +18,6 @@ using testing::FakeBlockDevice;
 using Kind = FakeBlockDevice::Call::Kind;
 constexpr auto kUser = da::HwPartition::user;
 
-cache::CacheOptions options() {
-  cache::CacheOptions o;
-  o.block_size = 64 * 1024;
-  o.cache_size = 16 * o.block_size;
-  o.readahead_initial = o.block_size;
-  o.readahead_max = 4 * o.block_size;
-  o.max_device_transfer = 8 * o.block_size;
-  return o;
-}
 
 // true if the flush threw DeviceError, false if it returned; waits at most 20 s.
 bool flush_failed(std::future<void>& flush) {
@@ -40,7 +32,7 @@ bool flush_failed(std::future<void>& flush) {
 
 TEST(ConcurrentFlush, AWriteFailureReachesEveryFlushWaitingForIt) {
   FakeBlockDevice device;
-  cache::Cache c(device, options());
+  cache::Cache c(device, testing::small_options());
   const std::vector<std::uint8_t> data(4096, 0x5A);
   c.write(kUser, 0, data);
   device.fail_writes_in({kUser, 0, 512});

@@ -16,19 +16,7 @@ namespace {
 
 constexpr milliseconds kBound{20000};
 
-class LinkLoss : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    use_built_programs();
-    disk_ = new PatternDisk();
-  }
-  static void TearDownTestSuite() {
-    delete disk_;
-    disk_ = nullptr;
-  }
-  static PatternDisk* disk_;
-};
-PatternDisk* LinkLoss::disk_ = nullptr;
+class LinkLoss : public PatternDiskSuite {};
 
 // A read still works before the fault and is EIO after it, every byte returned is right.
 ReadResult read_fresh(SimMount& sm, std::uint64_t offset) {

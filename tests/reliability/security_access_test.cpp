@@ -18,19 +18,7 @@ namespace {
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
 
-class Security : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    use_built_programs();
-    disk_ = new PatternDisk();
-  }
-  static void TearDownTestSuite() {
-    delete disk_;
-    disk_ = nullptr;
-  }
-  static PatternDisk* disk_;
-};
-PatternDisk* Security::disk_ = nullptr;
+class Security : public PatternDiskSuite {};
 
 // Runs `check` in a forked child that has dropped to nobody:nogroup; returns what it returned (an errno,
 // 0 for success), or -1 if the child could not drop its privileges or did not finish in time.

@@ -14,6 +14,20 @@
 
 namespace mtkfs::reliability {
 
+// A test suite whose tests share one pattern disk, written once per suite.
+class PatternDiskSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    use_built_programs();
+    disk_ = new PatternDisk();
+  }
+  static void TearDownTestSuite() {
+    delete disk_;
+    disk_ = nullptr;
+  }
+  static inline PatternDisk* disk_ = nullptr;
+};
+
 class SimMount {
  public:
   ~SimMount() {
