@@ -1,5 +1,5 @@
-// mtkfs-bench-raw: a DA session without FUSE. Connects (socket, pty, or the simulator's USB model run in
-// this process under the real PacketStreamTransport), then reads or writes N bytes of a hardware
+// mtkfs-bench-raw: a DA session without FUSE. Connects (socket, pty, the simulator's USB model run in
+// this process under the real PacketStreamTransport, or a real device on USB), then reads or writes N bytes of a hardware
 // partition, either straight through da::Device or through cache::Cache the way the FUSE layer does
 // (1 MiB requests on one read-ahead stream). With --compare IMAGE every byte read is compared with the
 // simulator's image file, and writes send the image's own bytes (the device content stays the same).
@@ -34,7 +34,7 @@ using namespace mtkfs;
 using bench::Clock;
 
 struct Options {
-  std::string da_file, socket, port, usb_model_dir, part_name = "user", link_model = "none";
+  std::string da_file, socket, port, usb, usb_model_dir, part_name = "user", link_model = "none";
   std::string size_text = "1G", block_text = "32M", offset_text = "0", cache_text = "256M", compare_file;
   bool through_cache = false, write = false, verbose = false, print_timing = false;
   int sim_pid = 0;
@@ -254,12 +254,13 @@ int run(const Options& o) {
     transport::ConnectOptions connect;
     connect.socket = o.socket;
     connect.port = o.port;
+    connect.usb_selector = o.usb == "any" ? "" : o.usb;
     connect.wait_seconds = 30;
     connect.quiet = true;
-    if (connect.socket.empty() && connect.port.empty())
-      throw std::invalid_argument("give --socket, --port or --usb-model");
+    if (connect.socket.empty() && connect.port.empty() && o.usb.empty())
+      throw std::invalid_argument("give --socket, --port, --usb or --usb-model");
     factory = [connect] { return transport::open_transport(connect); };
-    medium = o.socket.empty() ? "pty" : "socket";
+    medium = !o.usb.empty() ? "usb" : o.socket.empty() ? "pty" : "socket";
   }
   da::Device device(factory, o.da_file);
   auto start = Clock::now();
@@ -304,9 +305,13 @@ int main(int argc, char** argv) {
   app.add_option("--da", o.da_file, "MTK_AllInOne_DA file");
   auto* sock = app.add_option("--socket", o.socket, "UNIX socket of mtkfs-sim");
   auto* tty = app.add_option("--port", o.port, "pty slave of mtkfs-sim --pty");
+  auto* usb = app.add_option("--usb", o.usb, "a real device on USB: BUS:ADDR, or 'any' for the first one")
+                  ->excludes(sock)
+                  ->excludes(tty);
   app.add_option("--usb-model", o.usb_model_dir, "run sim::UsbDeviceModel on this image directory in process")
       ->excludes(sock)
-      ->excludes(tty);
+      ->excludes(tty)
+      ->excludes(usb);
   sock->excludes(tty);
   app.add_option("--link-model", o.link_model, "with --usb-model: none or usb2-hs");
   app.add_option("--sim-pid", o.sim_pid, "PID of the mtkfs-sim process (its CPU is reported)");
