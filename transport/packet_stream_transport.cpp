@@ -95,12 +95,18 @@ class PacketStreamTransport::ReadJob {
     std::vector<std::uint8_t> staging;
   };
 
+  // A new transfer goes after the end of the last queued one, never at got_ + queued capacity:
+  // once an earlier transfer ended short those two differ, and libusb writes a transfer's data
+  // when it handles its completion, possibly before absorb() moved the earlier data into place.
+  // Overlapping buffers would then overwrite data not yet taken.
   void top_up() {
     while (in_flight_.size() < depth_) {
+      if (!in_flight_.empty() && in_flight_.back().staged) return;  // a staged transfer ends the queue
       const std::size_t budget = round_up(out_.size() - got_, packet_) - queued_capacity_;
       if (budget == 0) return;
       InFlight transfer;
-      transfer.offset = got_ + queued_capacity_;
+      transfer.offset =
+          in_flight_.empty() ? got_ : in_flight_.back().offset + in_flight_.back().capacity;
       const std::size_t fits =
           transfer.offset < out_.size() ? round_down(out_.size() - transfer.offset, packet_) : 0;
       std::span<std::uint8_t> target;
@@ -108,7 +114,8 @@ class PacketStreamTransport::ReadJob {
         transfer.capacity = std::min({budget, chunk_, fits});
         target = out_.subspan(transfer.offset, transfer.capacity);
       } else {
-        transfer.capacity = budget;  // exactly one packet: the tail of the read
+        // The tail of the read (or what no longer fits beside gaps left by short transfers).
+        transfer.capacity = std::min(budget, chunk_);
         transfer.staged = true;
         transfer.staging = owner_.take_staging(transfer.capacity);
         target = std::span<std::uint8_t>(transfer.staging.data(), transfer.capacity);
