@@ -38,24 +38,29 @@ inline std::array<std::uint8_t, 4> to_be32(std::uint32_t v) {
 }
 
 // Appends big-endian fields to a message under construction.
+// A message and where its fields end: the DA's messages go on the wire one field per transfer.
 class MessageBuilder {
  public:
-  MessageBuilder& u8(std::uint8_t v) {
-    bytes_.push_back(v);
-    return *this;
-  }
+  MessageBuilder& u8(std::uint8_t v) { return uint(v, 1); }
   MessageBuilder& u16(std::uint16_t v) { return uint(v, 2); }
   MessageBuilder& u32(std::uint32_t v) { return uint(v, 4); }
   MessageBuilder& u64(std::uint64_t v) { return uint(v, 8); }
   const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+  std::size_t field_count() const { return field_ends_.size(); }
+  std::span<const std::uint8_t> field(std::size_t index) const {
+    const std::size_t begin = index == 0 ? 0 : field_ends_[index - 1];
+    return std::span(bytes_).subspan(begin, field_ends_[index] - begin);
+  }
 
  private:
   MessageBuilder& uint(std::uint64_t v, int width) {
     for (int shift = (width - 1) * 8; shift >= 0; shift -= 8)
       bytes_.push_back(static_cast<std::uint8_t>(v >> shift));
+    field_ends_.push_back(bytes_.size());
     return *this;
   }
   std::vector<std::uint8_t> bytes_;
+  std::vector<std::size_t> field_ends_;
 };
 
 // "5A 01 C0" — how error messages and the info printout show raw bytes. Long inputs are cut

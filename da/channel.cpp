@@ -51,6 +51,10 @@ void Channel::send_byte(std::uint8_t byte, std::string_view what, Millis timeout
   send(std::span<const std::uint8_t>(&byte, 1), what, timeout);
 }
 
+void Channel::send_fields(const bytes::MessageBuilder& message, std::string_view what, Millis timeout) {
+  for (std::size_t i = 0; i < message.field_count(); ++i) send(message.field(i), what, timeout);
+}
+
 void Channel::receive(std::span<std::uint8_t> out, std::string_view what, Millis timeout) {
   guarded(*link_, "waiting for", what, timeout, [&] { link_->read_exact(out, timeout); });
   trace_wire("<-", what, out);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "da/bytes.h"
 #include "da/timing.h"
 #include "transport/transport.h"
 
@@ -26,6 +27,9 @@ class Channel {
   // `what` names the step for error messages, e.g. "SEND_DA (D7) image data".
   void send(std::span<const std::uint8_t> data, std::string_view what, Millis timeout);
   void send_byte(std::uint8_t byte, std::string_view what, Millis timeout);
+  // One write, so one USB transfer, per field: what both working tools do. The Preloader buffers
+  // its input, but the DA's receive path is not public and may take one transfer per field read.
+  void send_fields(const bytes::MessageBuilder& message, std::string_view what, Millis timeout);
 
   void receive(std::span<std::uint8_t> out, std::string_view what, Millis timeout);
   std::vector<std::uint8_t> receive(std::size_t count, std::string_view what, Millis timeout);

@@ -55,7 +55,7 @@ void DaBoot::send_stage2_config(std::uint8_t brom_ver, std::uint8_t bl_ver) {
       .u8(0x01)
       .u8(0x02)
       .u8(0x00);
-  ch_.send(config.bytes(), "DA stage-2 configuration", timing_.reply);
+  ch_.send_fields(config, "DA stage-2 configuration", timing_.reply);
   std::this_thread::sleep_for(timing_.stage2_config_delay);
   const std::uint32_t status = ch_.receive_u32("DA stage-2 configuration status", timing_.reply);
   if (status == wire::da::kStatusRamError)
@@ -73,7 +73,7 @@ void DaBoot::upload_stage2(std::uint32_t load_address, std::span<const std::uint
   header.u32(load_address)
       .u32(static_cast<std::uint32_t>(image.size()))
       .u32(wire::da::kStage2PacketSize);
-  ch_.send(header.bytes(), "DA stage-2 upload header", timing_.reply);
+  ch_.send_fields(header, "DA stage-2 upload header", timing_.reply);
   ch_.expect_ack("the DA stage-2 upload header", timing_.reply);
   if (progress) progress({2, 0, image.size()});
   for (std::size_t at = 0; at < image.size(); at += wire::da::kStage2PacketSize) {
@@ -104,10 +104,14 @@ FlashReport DaBoot::read_report(ReportTrailer& trailer) {
               until(deadline));
   std::vector<std::uint8_t> tail(wire::da::kTrailerSize);
   ch_.receive(tail, "DA2 flash report trailer", until(deadline));
+  // The 4 more bytes of a prefixed trailer are only a guess from 5A at byte 4: if they never
+  // come, the trailer is unknown and the caller resynchronises, instead of failing the connect.
   const std::size_t extra = trailer_extra_length(tail);
-  tail.resize(wire::da::kTrailerSize + extra);
-  ch_.receive(std::span<std::uint8_t>(tail).subspan(wire::da::kTrailerSize),
-              "DA2 flash report trailer", until(deadline));
+  for (std::size_t i = 0; i < extra; ++i) {
+    const auto byte = ch_.try_receive_u8(until(deadline));
+    if (!byte) break;
+    tail.push_back(*byte);
+  }
   trailer = parse_report_trailer(tail);
   return parse_flash_report(report);
 }

@@ -38,7 +38,8 @@ class DaBoot {
   void upload_stage2(std::uint32_t load_address, std::span<const std::uint8_t> image,
                      const UploadProgressFn& progress = {});
 
-  // Report + either trailer variant, all within Timing::report.
+  // Report + trailer, all within Timing::report. A trailer of neither known layout is returned as
+  // TrailerVariant::unknown: the caller must resynchronise before sending a command.
   FlashReport read_report(ReportTrailer& trailer);
 
  private:

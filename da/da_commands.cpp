@@ -39,8 +39,9 @@ std::uint8_t DaCommands::usb_check_status() {
 std::uint8_t DaCommands::ensure_high_speed(const std::function<void()>& reconnect) {
   std::uint8_t speed = usb_check_status();
   if (speed != wire::da::kSpeedFull) return speed;
-  const std::uint8_t switch_cmd[2] = {wire::da::kCmdUsbSetupPort, 0x01};
-  ch_.send(switch_cmd, "USB_SETUP_PORT (70 01)", timing_.reply);
+  bytes::MessageBuilder switch_cmd;
+  switch_cmd.u8(wire::da::kCmdUsbSetupPort).u8(0x01);
+  ch_.send_fields(switch_cmd, "USB_SETUP_PORT (70 01)", timing_.reply);
   try {
     ch_.expect_ack("USB_SETUP_PORT (70 01)", timing_.reply);
   } catch (const LinkLostError&) {
@@ -49,8 +50,14 @@ std::uint8_t DaCommands::ensure_high_speed(const std::function<void()>& reconnec
   }
   reconnect();
   speed = usb_check_status();
+  // Behind a USB 1.1 hub or a virtual machine's OHCI controller the switch cannot succeed; like
+  // mtkclient, carry on: everything works at full speed (the transport takes the packet size
+  // from the descriptors), only slowly.
   if (speed == wire::da::kSpeedFull)
-    throw DeviceError("the DA still reports full-speed USB after the speed switch (70 01)");
+    spdlog::warn(
+        "the DA still reports full-speed USB after the speed switch (70 01), e.g. behind a USB "
+        "1.1 hub or in a virtual machine; continuing at full speed: reads will be slow (about "
+        "1 MB/s)");
   return speed;
 }
 
@@ -73,7 +80,7 @@ std::size_t DaCommands::read_command(wire::HwPartition part, std::uint64_t offse
       .u8(wire::da::kStorageEmmc)
       .u64(offset)
       .u64(out.size());
-  ch_.send(header.bytes(), name, timing_.reply);
+  ch_.send_fields(header, name, timing_.reply);
   // The C tool's order: the packet size only after the ACK, so a NACK is never followed by
   // stray bytes the DA would take for a command (legacy-da.md §9).
   ch_.expect_ack(name, timing_.reply);
@@ -154,7 +161,7 @@ void DaCommands::write_command(wire::HwPartition part, std::uint64_t offset,
       .u64(offset)
       .u64(data.size())
       .u32(wire::da::kDataPacketSize);
-  ch_.send(header.bytes(), name, timing_.reply);
+  ch_.send_fields(header, name, timing_.reply);
   ch_.expect_ack(name, timing_.reply);
   for (std::size_t at = 0; at < data.size(); at += wire::da::kDataPacketSize) {
     const auto chunk =
@@ -185,8 +192,9 @@ void DaCommands::write(wire::HwPartition part, std::uint64_t offset,
 void DaCommands::reboot() {
   // Exactly the C tool's -R bytes (legacy-da.md §12): timeout 0, async 0, bootup 0, dl_bit 0,
   // not_reset_rtc_time 1.
-  const std::uint8_t cmd[9] = {wire::da::kCmdEnableWatchdog, 0, 0, 0, 0, 0, 0, 0, 1};
-  ch_.send(cmd, "ENABLE_WATCHDOG (DB) reboot", timing_.reply);
+  bytes::MessageBuilder cmd;
+  cmd.u8(wire::da::kCmdEnableWatchdog).u32(0).u8(0).u8(0).u8(0).u8(1);
+  ch_.send_fields(cmd, "ENABLE_WATCHDOG (DB) reboot", timing_.reply);
   ch_.expect_ack("ENABLE_WATCHDOG (DB) reboot", timing_.reply);
 }
 
@@ -242,7 +250,8 @@ void DaCommands::resynchronise(const std::string& failure) {
   }
   throw LinkLostError(failure +
                       "; the DA then did not answer the resynchronisation probe (72): the "
-                      "session is lost, reset the device (unplug it, or hold the power key)");
+                      "session is lost, reset the device (hold the power key about 10 s; "
+                      "unplugging alone does not stop a battery-powered device's DA)");
 }
 
 }  // namespace mtkfs::da

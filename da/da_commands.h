@@ -23,7 +23,8 @@ class DaCommands {
   std::uint8_t usb_check_status();
 
   // 72, and if the DA runs at full speed: 70 01, reconnect() (which must rebind the channel
-  // to the re-enumerated device), 72 again. Returns the final speed.
+  // to the re-enumerated device), 72 again. Returns the final speed, which is still full speed
+  // (with a warning) when the switch did not take.
   std::uint8_t ensure_high_speed(const std::function<void()>& reconnect);
 
   // 60 <id> -> 5A 5A.

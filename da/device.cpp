@@ -89,6 +89,15 @@ void Device::bring_up() {
                       bytes::hex_number(info.report.emmc_ret, 8) + ")");
 
   commands_.emplace(*channel_, t, options_.read_retries);
+  // No real trailer was ever captured (legacy-da.md §5.3): rather than give up on one we do not
+  // know, drop whatever else the DA sent and go on if it then answers 72 cleanly.
+  if (info.trailer.variant == TrailerVariant::unknown) {
+    const std::string what =
+        "the DA2 flash report trailer matches neither known layout (5A … C1, or 4 bytes + "
+        "5A … C1): got " + bytes::hex(info.trailer.raw);
+    spdlog::warn("{}; resynchronising with USB_CHECK_STATUS (72)", what);
+    commands_->resynchronise(what);
+  }
   info.usb_speed = commands_->ensure_high_speed([this] { reconnect(); });
   info.connection = channel_->describe();
   info_ = std::move(info);
@@ -104,8 +113,9 @@ void Device::check_boot_stage() const {
     case transport::BootStage::da:
       throw DeviceError(
           "the device is already running a Download Agent (USB id 0e8d:2001) from an "
-          "earlier session, which mtkfs cannot resume: reset the device and enter "
-          "download mode again");
+          "earlier session, which mtkfs cannot resume: hold the power key about 10 s to reset "
+          "the device (unplugging does not stop the DA, the battery keeps it running), then "
+          "enter download mode again");
     default: return;
   }
 }

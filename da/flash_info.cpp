@@ -1,6 +1,7 @@
 #include "da/block_device.h"
 #include "da/flash_info.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -31,6 +32,23 @@ std::string speed_name(std::uint8_t speed) {
     case 2: return "ultra high speed";
     default: return "unknown (" + std::to_string(speed) + ")";
   }
+}
+
+// The trailer's bytes were never captured from a real device; show what this one sent.
+std::string trailer_text(const ReportTrailer& t) {
+  const std::string fields = " trailer, download status " +
+                             bytes::hex_number(t.download_status, 8) + ", boot style " +
+                             bytes::hex_number(t.boot_style, 8);
+  const std::span<const std::uint8_t> raw(t.raw);
+  switch (t.variant) {
+    case TrailerVariant::plain: return "plain" + fields;
+    case TrailerVariant::prefixed:
+      return "prefixed" + fields + " (prefix " +
+             bytes::hex(raw.first(std::min(raw.size(), wire::da::kTrailerPrefixSize))) + ")";
+    case TrailerVariant::unknown:
+      return "unrecognised trailer " + bytes::hex(raw) + " (resynchronised)";
+  }
+  return "?";
 }
 
 void line(std::string& out, const std::string& name, const std::string& value) {
@@ -125,10 +143,7 @@ std::string format_flash_info(const FlashInfo& info) {
   if (info.da1.emmc_id != r.emmc_cid) line(out, "DA1 eMMC id:", plain_hex(info.da1.emmc_id));
   line(out, "eMMC FW ver:", plain_hex(r.emmc_fw_ver));
   line(out, "Random id:", plain_hex(r.random_id));
-  line(out, "Report end:",
-       std::string(info.trailer.variant == TrailerVariant::plain ? "plain" : "prefixed") +
-           " trailer, download status " + bytes::hex_number(info.trailer.download_status, 8) +
-           ", boot style " + bytes::hex_number(info.trailer.boot_style, 8));
+  line(out, "Report end:", trailer_text(info.trailer));
   return out;
 }
 

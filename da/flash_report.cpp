@@ -105,34 +105,32 @@ FlashReport parse_flash_report(std::span<const std::uint8_t> b) {
   return r;
 }
 
-// legacy-da.md §5.3 host rule, stricter than either tool: byte 0 == 5A is the plain trailer;
-// 00 00 00 5A in bytes 1..4 is the prefixed one, whose last byte must then be C1.
+// legacy-da.md §5.3 host rule, widened: byte 0 == 5A is the plain trailer (as both tools read
+// it); otherwise 5A at byte 4 may start a plain trailer behind a 4-byte prefix. The prefix's
+// value is only inferred (usb.md §8), so the markers around it decide, not the prefix itself.
 std::size_t trailer_extra_length(std::span<const std::uint8_t> first10) {
   if (first10.size() != wire::da::kTrailerSize)
     throw ProtocolError("report trailer: need 10 bytes, have " + std::to_string(first10.size()));
   if (first10[0] == wire::da::kAck) return 0;
-  if (be32(first10, 1) == wire::da::kAck) return wire::da::kTrailerPrefixSize;
-  throw ProtocolError(
-      "the report trailer matches neither known layout (5A … C1 or 00 00 00 00 "
-      "5A … C1): got " +
-      bytes::hex(first10));
+  if (first10[wire::da::kTrailerPrefixSize] == wire::da::kAck) return wire::da::kTrailerPrefixSize;
+  return 0;
 }
 
 ReportTrailer parse_report_trailer(std::span<const std::uint8_t> t) {
-  const std::size_t extra =
-      trailer_extra_length(t.first(std::min(t.size(), wire::da::kTrailerSize)));
-  if (t.size() != wire::da::kTrailerSize + extra)
-    throw ProtocolError("report trailer has " + std::to_string(t.size()) + " bytes, expected " +
-                        std::to_string(wire::da::kTrailerSize + extra));
   ReportTrailer out;
+  out.raw.assign(t.begin(), t.end());
+  out.variant = TrailerVariant::unknown;
+  if (t.size() < wire::da::kTrailerSize) return out;
+  const std::size_t extra = trailer_extra_length(t.first(wire::da::kTrailerSize));
+  if (t.size() != wire::da::kTrailerSize + extra) return out;
   const std::size_t at = extra;  // the plain trailer starts after the 4-byte prefix
+  if (t[at] != wire::da::kAck) return out;
+  // Without a C1 after it, a 5A at byte 4 is as likely a coincidence as a prefix.
+  if (extra && t[at + 9] != wire::da::kSocOk) return out;
   out.variant = extra ? TrailerVariant::prefixed : TrailerVariant::plain;
   out.download_status = be32(t, at + 1);
   out.boot_style = be32(t, at + 5);
   out.soc_ok = t[at + 9];
-  if (extra && out.soc_ok != wire::da::kSocOk)
-    throw ProtocolError("the prefixed report trailer does not end with SOC_OK C1: got " +
-                        bytes::hex(t));
   return out;
 }
 

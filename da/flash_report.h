@@ -55,16 +55,19 @@ struct FlashReport {
   std::array<std::uint8_t, 16> random_id{};
 };
 
+// The real trailer was never captured (legacy-da.md §5.3, usb.md §8), hence the tolerance.
 enum class TrailerVariant {
   plain,     // 5A <download status u32> <boot style u32> C1
-  prefixed,  // 00 00 00 00 + the plain trailer (usb.md §8)
+  prefixed,  // 4 bytes (00 00 00 00 inferred, any accepted) + the plain trailer ending in C1
+  unknown,   // neither: the stream position is uncertain and the session must be resynchronised
 };
 
 struct ReportTrailer {
   TrailerVariant variant = TrailerVariant::plain;
-  std::uint32_t download_status = 0;
+  std::uint32_t download_status = 0;  // these three are 0 for an unknown trailer
   std::uint32_t boot_style = 0;
   std::uint8_t soc_ok = 0;  // C1 expected; a plain trailer is accepted without it (warned)
+  std::vector<std::uint8_t> raw;  // the bytes read as the trailer, for the log and `info`
 };
 
 // The report's length follows from its NAND id count, known after the first 0x2D bytes.
@@ -74,11 +77,12 @@ std::size_t flash_report_length(std::span<const std::uint8_t> head);
 // `report` must be exactly flash_report_length() bytes; throws ProtocolError otherwise.
 FlashReport parse_flash_report(std::span<const std::uint8_t> report);
 
-// Given the first 10 trailer bytes: how many more belong to the trailer (0 or 4).
-// Throws ProtocolError when they fit neither variant.
+// Given the first 10 trailer bytes: how many more belong to the trailer, 4 when only the prefixed
+// layout can fit (5A at byte 4, not at byte 0), else 0. Throws ProtocolError unless given 10.
 std::size_t trailer_extra_length(std::span<const std::uint8_t> first10);
 
-// `trailer` is 10 or 14 bytes as decided by trailer_extra_length().
+// `trailer` is 10 or 14 bytes as decided by trailer_extra_length() (fewer if the rest never came).
+// Never throws: bytes that fit neither layout make TrailerVariant::unknown.
 ReportTrailer parse_report_trailer(std::span<const std::uint8_t> trailer);
 
 }  // namespace mtkfs::da

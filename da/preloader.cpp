@@ -1,9 +1,12 @@
-// Preloader commands (preloader.md §5). Every echo and status word is checked: a mismatch means
-// the byte stream is out of step, and continuing would upload the DA into the void.
+// Preloader commands (preloader.md §5). Every echo and status word is checked (GET_VERSION's
+// answer aside, see there): a mismatch means the byte stream is out of step, and continuing would
+// upload the DA into the void.
 #include "da/preloader.h"
 
 #include <algorithm>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "da/bytes.h"
 #include "da/checksum.h"
@@ -80,9 +83,18 @@ std::uint8_t PreloaderClient::get_bl_ver() {
   return answer;
 }
 
+// The answer is not checked: the echo FF comes from reading a Preloader's source, not from a
+// capture, mtkclient accepts any byte and the C tool reads none. Whatever arrives is the device's
+// word for its version and goes into the stage-2 config as bromver (legacy-da.md §3).
 std::uint8_t PreloaderClient::get_version() {
-  command(wire::pl::kGetVersion, "GET_VERSION (FF)");
-  return wire::pl::kGetVersion;
+  ch_.send_byte(wire::pl::kGetVersion, "GET_VERSION (FF)", timing_.reply);
+  const std::uint8_t answer = ch_.receive_u8("GET_VERSION (FF) answer", timing_.reply);
+  if (answer == wire::pl::kGetVersion)
+    spdlog::debug("GET_VERSION (FF) answered FF (the Preloader's echo)");
+  else
+    spdlog::info("GET_VERSION (FF) answered {} instead of the echo FF; sending it as bromver",
+                 bytes::hex({&answer, 1}));
+  return answer;
 }
 
 void PreloaderClient::get_hw_sw_ver(PreloaderInfo& info) {

@@ -71,7 +71,10 @@ void PreloaderClient::handshake() {
       "no Preloader handshake on " + ch_.describe() + " within " +
       std::to_string(timing_.handshake_deadline.count()) + " ms (" + std::to_string(attempts) +
       " attempts; unexpected bytes: " + (recent_noise_.empty() ? "none" : recent_noise_) +
-      "). Is the device in download mode? Power it off, hold Volume-Down + Play and plug it in");
+      "). Is the device in download mode? Power it off, hold Volume-Down + Play and plug it in. "
+      "A Download Agent left running by an earlier attempt does not answer the handshake, and "
+      "unplugging does not stop it (the battery keeps it running): hold the power key about "
+      "10 s to reset the device, then enter download mode again");
 }
 
 }  // namespace mtkfs::da

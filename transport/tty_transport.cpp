@@ -79,6 +79,10 @@ std::unique_ptr<TtyTransport> TtyTransport::open(const std::string& path, WaitLi
     ::close(fd);
     throw TransportError("cannot switch " + path + " to raw mode: " + std::strerror(e));
   }
+  // Whatever arrived before raw mode (the READY a Preloader queues at plug-in) went through the
+  // cooked line discipline: possibly echoed to the device already, and not protocol bytes we
+  // asked for. The handshake does not need it, so drop it rather than deliver it.
+  ::tcflush(fd, TCIFLUSH);
   // Keeps other unprivileged openers (ModemManager probing) off the port while we use it.
   ::ioctl(fd, TIOCEXCL);
   return std::unique_ptr<TtyTransport>(new TtyTransport(fd, path, original));

@@ -16,7 +16,8 @@ namespace mtkfs::transport {
 
 class TtyTransport : public Transport {
  public:
-  // Opens `path` (waiting for it to appear until `limit`), switches it to raw mode.
+  // Opens `path` (waiting for it to appear until `limit`), switches it to raw mode and drops the
+  // input that arrived before (it went through the cooked, echoing line discipline).
   // Throws TransportError with advice for EACCES/EBUSY; TimeoutError when the node never appears.
   static std::unique_ptr<TtyTransport> open(const std::string& path, WaitLimit limit,
                                             bool quiet = true);

@@ -123,19 +123,40 @@ TEST(Trailer, PrefixedVariant) {
   EXPECT_EQ(r.boot_style, 0x44u);
 }
 
-TEST(Trailer, PrefixedWithoutSocOkIsRejected) {
-  const Bytes t = testing::be32(0) + Bytes{0x5A} + testing::repeat(0, 8) + Bytes{0xCF};
-  EXPECT_THROW(parse_report_trailer(t), ProtocolError);
+// usb.md §8 only infers the prefix 00 00 00 00; the markers around the plain trailer decide.
+TEST(Trailer, AnyFourBytePrefixBeforeTheMarkers) {
+  const Bytes t = Bytes{0x12, 0x34, 0x00, 0xFF, 0x5A} + testing::be32(0x55) + testing::be32(0x66) +
+                  Bytes{0xC1};
+  EXPECT_EQ(trailer_extra_length(std::span<const std::uint8_t>(t).first(10)), 4u);
+  const ReportTrailer r = parse_report_trailer(t);
+  EXPECT_EQ(r.variant, TrailerVariant::prefixed);
+  EXPECT_EQ(r.download_status, 0x55u);
+  EXPECT_EQ(r.boot_style, 0x66u);
+  EXPECT_EQ(r.soc_ok, 0xC1);
+  EXPECT_EQ(r.raw, t);
 }
 
-TEST(Trailer, GarbageIsRejectedWithTheBytes) {
+// Without the closing C1 a 5A at byte 4 proves nothing: the caller resynchronises.
+TEST(Trailer, PrefixedWithoutSocOkIsUnknown) {
+  const Bytes t = testing::be32(0) + Bytes{0x5A} + testing::repeat(0, 8) + Bytes{0xCF};
+  const ReportTrailer r = parse_report_trailer(t);
+  EXPECT_EQ(r.variant, TrailerVariant::unknown);
+  EXPECT_EQ(r.raw, t);
+}
+
+TEST(Trailer, GarbageIsUnknownAndKeepsTheBytes) {
   const Bytes t = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A};
-  try {
-    trailer_extra_length(t);
-    FAIL();
-  } catch (const ProtocolError& e) {
-    EXPECT_NE(std::string(e.what()).find("01 02 03 04 05 06 07 08 09 0A"), std::string::npos);
-  }
+  EXPECT_EQ(trailer_extra_length(t), 0u);
+  const ReportTrailer r = parse_report_trailer(t);
+  EXPECT_EQ(r.variant, TrailerVariant::unknown);
+  EXPECT_EQ(r.raw, t);
+  EXPECT_EQ(r.download_status, 0u);
+  EXPECT_EQ(r.soc_ok, 0);
+}
+
+TEST(Trailer, PrefixWhoseRestNeverCameIsUnknown) {
+  const Bytes t = Bytes{0x00, 0x00, 0x00, 0x00, 0x5A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  EXPECT_EQ(parse_report_trailer(t).variant, TrailerVariant::unknown);
 }
 
 TEST(Bytes, HexFormatting) {

@@ -4,6 +4,7 @@
 
 #include "da/errors.h"
 #include "tests/da/device_script.h"
+#include "tests/da/log_capture.h"
 #include "tests/da/test_timing.h"
 
 namespace mtkfs::da {
@@ -51,6 +52,34 @@ TEST_F(DaCommandsTest, FullSpeedSwitchesAndReconnects) {
   EXPECT_EQ(reconnects, 1);
   EXPECT_TRUE(device.finished());
   EXPECT_TRUE(after_switch.finished());
+}
+
+// A USB 1.1 hub or a VM's OHCI keeps the DA at full speed: slow, but the session works.
+TEST_F(DaCommandsTest, StillFullSpeedAfterTheSwitchContinuesWithAWarning) {
+  LogCapture log;
+  device.expect({0x72}).reply({0x5A, 0x00});
+  device.expect({0x70, 0x01}).reply({0x5A});
+  ScriptedTransport after_switch;
+  after_switch.expect({0x72}).reply({0x5A, 0x00});
+  const Bytes sector = pattern(512, 9);
+  add_read(after_switch, 8, 0, sector);
+  int reconnects = 0;
+  EXPECT_EQ(da.ensure_high_speed([&] {
+    ++reconnects;
+    channel.rebind(after_switch);
+  }),
+            0);
+  EXPECT_EQ(reconnects, 1);
+  EXPECT_NE(log.text().find("warning: the DA still reports full-speed USB after the speed switch"),
+            std::string::npos)
+      << log.text();
+  EXPECT_NE(log.text().find("reads will be slow (about 1 MB/s)"), std::string::npos)
+      << log.text();
+  Bytes out(512);
+  da.read(HwPartition::user, 0, out);
+  EXPECT_EQ(out, sector);
+  EXPECT_TRUE(device.finished()) << device.position();
+  EXPECT_TRUE(after_switch.finished()) << after_switch.position();
 }
 
 TEST_F(DaCommandsTest, ReadOneSectorOfBoot1) {

@@ -7,6 +7,7 @@
 #include "da/device.h"
 #include "da/errors.h"
 #include "tests/da/device_script.h"
+#include "tests/da/log_capture.h"
 #include "tests/da/synthetic_da.h"
 #include "tests/da/test_timing.h"
 
@@ -87,6 +88,67 @@ TEST_F(DeviceMockTest, ConnectWithReadyNoiseNoSwallowAndPrefixedTrailer) {
   add_connect(s, da_bytes, options);
   auto device = make_device();
   EXPECT_EQ(device->connect().trailer.variant, TrailerVariant::prefixed);
+  EXPECT_TRUE(s.finished()) << s.position();
+}
+
+// legacy-da.md §3: bromver in the stage-2 config is the byte GET_VERSION (FF) returned, whatever
+// it was (add_stage2_config expects it as the first config byte).
+TEST_F(DeviceMockTest, GetVersionAnswerIsSentBackAsBromver) {
+  ScriptedTransport& s = next_script();
+  ConnectScript options;
+  options.brom_ver = 0x05;
+  add_connect(s, da_bytes, options);
+  auto device = make_device();
+  EXPECT_EQ(device->connect().preloader.brom_ver, 0x05);
+  EXPECT_TRUE(s.finished()) << s.position();
+}
+
+// legacy-da.md §5.3: the real trailer was never captured. An unknown one is logged, the rest of
+// what the DA sent is drained, and a DA that answers the 72 probe cleanly is used as usual.
+TEST_F(DeviceMockTest, UnknownTrailerIsFollowedByAResync) {
+  LogCapture log;
+  ScriptedTransport& s = next_script();
+  ConnectScript options;
+  options.trailer = Bytes{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC};
+  add_connect(s, da_bytes, options);               // its 72 is the resync probe
+  s.expect({0x72}, "72 of the speed check").reply({0x5A, 0x01});
+  const Bytes sector(512, 0x24);
+  add_read(s, 8, 0, sector);
+  auto device = make_device();
+  const FlashInfo& info = device->connect();
+  EXPECT_EQ(info.trailer.variant, TrailerVariant::unknown);
+  EXPECT_NE(log.text().find("warning: the DA2 flash report trailer matches neither known layout"),
+            std::string::npos)
+      << log.text();
+  EXPECT_NE(log.text().find("got 11 22 33 44 55 66 77 88 99 AA; resynchronising"),
+            std::string::npos)
+      << log.text();
+  Bytes out(512);
+  device->read(HwPartition::user, 0, out);
+  EXPECT_EQ(out, sector);
+  EXPECT_TRUE(s.finished()) << s.position();  // BB CC were drained
+}
+
+TEST_F(DeviceMockTest, UnknownTrailerAndNoAnswerToTheProbeFailsTheConnect) {
+  ScriptedTransport& s = next_script();
+  ConnectScript options;
+  options.trailer = repeat(0x11, 10);
+  add_connect_to_report(s, da_bytes, options);
+  s.expect({0x72}, "probe 1");  // unanswered
+  s.expect({0x72}, "probe 2");  // unanswered
+  auto device = make_device();
+  try {
+    device->connect();
+    FAIL() << "no error";
+  } catch (const LinkLostError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("the DA2 flash report trailer matches neither known layout (5A … C1, or "
+                       "4 bytes + 5A … C1): got 11 11 11 11 11 11 11 11 11 11; the DA then did "
+                       "not answer the resynchronisation probe (72)"),
+              std::string::npos)
+        << msg;
+  }
+  EXPECT_FALSE(device->connected());
   EXPECT_TRUE(s.finished()) << s.position();
 }
 
@@ -227,7 +289,10 @@ class HintedTransport : public ForwardingTransport {
 TEST_F(DeviceMockTest, BromAndRunningDaAreRecognisedBeforeAnyByte) {
   for (auto [stage, expected] :
        {std::pair{transport::BootStage::brom, "device is in BROM mode (USB id 0e8d:0003)"},
-        std::pair{transport::BootStage::da, "already running a Download Agent"}}) {
+        std::pair{transport::BootStage::da,
+                  "already running a Download Agent (USB id 0e8d:2001) from an earlier "
+                  "session, which mtkfs cannot resume: hold the power key about 10 s to reset "
+                  "the device"}}) {
     ScriptedTransport silent;  // any byte sent would be a script mismatch
     Device device(
         [&]() -> std::unique_ptr<transport::Transport> {

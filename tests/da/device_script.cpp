@@ -61,7 +61,7 @@ void add_handshake(ScriptedTransport& t, bool swallow, bool ready_noise) {
   t.expect({0x05}, "05").reply({0xFA});
 }
 
-void add_identify(ScriptedTransport& t) {
+void add_identify(ScriptedTransport& t, std::uint8_t brom_ver) {
   t.expect({0xFD}, "FD").reply(Bytes{0xFD, 0x85, 0x90, 0x00, 0x00});
   t.expect({0xD4}, "D4").reply({0xD4});
   t.expect(be32(0x10007000), "D4 addr").reply(be32(0x10007000));
@@ -69,7 +69,7 @@ void add_identify(ScriptedTransport& t) {
   t.expect(be32(0x22000064), "D4 value").reply(be32(0x22000064) + be16(0));
   t.expect({0xD8}, "D8").reply(Bytes{0xD8} + be32(0) + be16(0));
   t.expect({0xFE}, "FE").reply({0x01});
-  t.expect({0xFF}, "FF").reply({0xFF});
+  t.expect({0xFF}, "FF").reply({brom_ver});
   t.expect({0xFC}, "FC").reply(Bytes{0xFC, 0x8A, 0x00, 0xCB, 0x01, 0x01, 0x02, 0x00, 0x00});
 }
 
@@ -96,8 +96,8 @@ void add_da1_sync(ScriptedTransport& t, std::uint16_t nand_id_count) {
   t.expect({0x5A}, "version request").reply({0x04, 0x02, 0x91});
 }
 
-void add_stage2_config(ScriptedTransport& t) {
-  t.expect({0xFF, 0x01, 0x00, 0x08, 0x00, 0x70, 0x07, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00, 0x00,
+void add_stage2_config(ScriptedTransport& t, std::uint8_t brom_ver) {
+  t.expect({brom_ver, 0x01, 0x00, 0x08, 0x00, 0x70, 0x07, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00, 0x00,
             0x02, 0x01, 0x02, 0x00},
            "stage-2 config")
       .reply(be32(0));
@@ -118,7 +118,10 @@ void add_stage2_upload(ScriptedTransport& t, std::uint32_t address, const Bytes&
 }
 
 void add_report(ScriptedTransport& t, const ConnectScript& o) {
-  Bytes all = nw_a50_report() + (o.prefixed_trailer ? prefixed_trailer() : plain_trailer());
+  const Bytes trailer = !o.trailer.empty()   ? o.trailer
+                        : o.prefixed_trailer ? prefixed_trailer()
+                                             : plain_trailer();
+  Bytes all = nw_a50_report() + trailer;
   std::size_t at = 0;
   for (std::size_t piece : o.report_pieces) {
     if (at >= all.size()) break;
@@ -131,19 +134,23 @@ void add_report(ScriptedTransport& t, const ConnectScript& o) {
 }
 
 void add_connect(ScriptedTransport& t, const Bytes& f, const ConnectScript& o) {
+  add_connect_to_report(t, f, o);
+  t.expect({0x72}, "USB_CHECK_STATUS").reply(Bytes{0x5A, o.usb_speed});
+}
+
+void add_connect_to_report(ScriptedTransport& t, const Bytes& f, const ConnectScript& o) {
   auto region = [&](std::size_t off, std::size_t len) {
     return Bytes(f.begin() + static_cast<std::ptrdiff_t>(off),
                  f.begin() + static_cast<std::ptrdiff_t>(off + len));
   };
   add_handshake(t, o.swallow_first_a0, o.ready_noise);
-  add_identify(t);
+  add_identify(t, o.brom_ver);
   add_send_da(t, 0x00200000, region(0x1200, 0x1100), 0x100);
   add_jump_da(t, 0x00200000);
   add_da1_sync(t, o.nand_id_count);
-  add_stage2_config(t);
+  add_stage2_config(t, o.brom_ver);
   add_stage2_upload(t, 0x80000000, region(0x2300, 0x2100));
   add_report(t, o);
-  t.expect({0x72}, "USB_CHECK_STATUS").reply(Bytes{0x5A, o.usb_speed});
 }
 
 void add_read(ScriptedTransport& t, std::uint8_t part, std::uint64_t offset, const Bytes& data,

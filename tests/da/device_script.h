@@ -24,22 +24,27 @@ struct ConnectScript {
   bool ready_noise = false;
   std::uint16_t nand_id_count = 7;
   bool prefixed_trailer = false;
+  Bytes trailer;  // when not empty: sent instead of the plain or prefixed trailer
   std::vector<std::size_t> report_pieces;  // split the report+trailer into replies of these sizes
   std::uint8_t usb_speed = 1;
+  std::uint8_t brom_ver = 0xFF;  // the GET_VERSION (FF) answer, sent back in the stage-2 config
 };
 
 void add_handshake(ScriptedTransport& t, bool swallow, bool ready_noise);
-void add_identify(ScriptedTransport& t);
+void add_identify(ScriptedTransport& t, std::uint8_t brom_ver = 0xFF);
 void add_send_da(ScriptedTransport& t, std::uint32_t address, const Bytes& image,
                  std::uint32_t sig_len);
 void add_jump_da(ScriptedTransport& t, std::uint32_t address);
 void add_da1_sync(ScriptedTransport& t, std::uint16_t nand_id_count);
-void add_stage2_config(ScriptedTransport& t);
+void add_stage2_config(ScriptedTransport& t, std::uint8_t brom_ver = 0xFF);
 void add_stage2_upload(ScriptedTransport& t, std::uint32_t address, const Bytes& image);
 void add_report(ScriptedTransport& t, const ConnectScript& options);
 
 // Everything from the first A0 to the first 72, for the synthetic DA file (build_da_file()).
 void add_connect(ScriptedTransport& t, const Bytes& da_file, const ConnectScript& options = {});
+// The same up to the end of the report's trailer, for scripts that go on differently.
+void add_connect_to_report(ScriptedTransport& t, const Bytes& da_file,
+                           const ConnectScript& options = {});
 
 // 60 <part> -> 5A 5A, D6 …, ACK, packet size, then the chunks of `data` (with checksums) each
 // followed by the host ACK. `corrupt_chunk` gets a wrong checksum.

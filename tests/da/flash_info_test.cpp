@@ -47,6 +47,24 @@ TEST(FlashInfo, PrintsWhatMtkclientShows) {
   EXPECT_EQ(text.find("DA1 eMMC id"), std::string::npos);  // same as the report's CID
 }
 
+// No real trailer was ever captured: `info` shows what the device sent where that is news.
+TEST(FlashInfo, ReportEndShowsThePrefixAndUnknownTrailers) {
+  using testing::operator+;
+  FlashInfo info = nw_a50_info();
+  info.trailer =
+      parse_report_trailer(testing::Bytes{0x12, 0x34, 0x56, 0x78} + testing::plain_trailer());
+  EXPECT_NE(format_flash_info(info).find(
+                "Report end:     prefixed trailer, download status 0x00000000, boot style "
+                "0x00000000 (prefix 12 34 56 78)\n"),
+            std::string::npos)
+      << format_flash_info(info);
+  info.trailer = parse_report_trailer(testing::repeat(0x11, 10));
+  EXPECT_NE(format_flash_info(info).find("Report end:     unrecognised trailer 11 11 11 11 11 11 "
+                                         "11 11 11 11 (resynchronised)\n"),
+            std::string::npos)
+      << format_flash_info(info);
+}
+
 TEST(FlashInfo, TargetConfigBits) {
   EXPECT_EQ(describe_target_config(0x5), "0x00000005 (SBC on, SLA off, DAA on)");
   EXPECT_EQ(describe_target_config(0x1A),

@@ -4,6 +4,7 @@
 
 #include "da/errors.h"
 #include "tests/da/device_script.h"
+#include "tests/da/log_capture.h"
 #include "tests/da/test_timing.h"
 
 namespace mtkfs::da {
@@ -87,6 +88,14 @@ TEST_F(PreloaderTest, HandshakeGivesUpAtTheDeadline) {
   EXPECT_NE(msg.find("no Preloader handshake on mute device within 30 ms"), std::string::npos)
       << msg;
   EXPECT_NE(msg.find("download mode"), std::string::npos) << msg;
+  // A DA left running answers on 0e8d:2000 too, and the battery outlives unplugging it.
+  EXPECT_NE(msg.find("A Download Agent left running by an earlier attempt does not answer"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("hold the power key about 10 s to reset the device, then enter download "
+                     "mode again"),
+            std::string::npos)
+      << msg;
 }
 
 TEST_F(PreloaderTest, IdentifyReadsTheNwA50Values) {
@@ -100,6 +109,23 @@ TEST_F(PreloaderTest, IdentifyReadsTheNwA50Values) {
   EXPECT_EQ(info.target_config, 0u);
   EXPECT_EQ(info.bl_ver, 0x01);
   EXPECT_EQ(info.brom_ver, 0xFF);
+}
+
+// The echo FF is what a Preloader's source implies, never captured; BROM sends its version there.
+TEST_F(PreloaderTest, GetVersionTakesWhateverByteTheDeviceSends) {
+  LogCapture log;
+  device.expect({0xFF}).reply({0x05});
+  EXPECT_EQ(client.get_version(), 0x05);
+  EXPECT_TRUE(device.finished()) << device.position();
+  EXPECT_NE(log.text().find("info: GET_VERSION (FF) answered 05 instead of the echo FF"),
+            std::string::npos)
+      << log.text();
+}
+
+TEST_F(PreloaderTest, IdentifyKeepsAnUnexpectedGetVersionAnswer) {
+  add_identify(device, /*brom_ver=*/0x8A);
+  EXPECT_EQ(client.identify().brom_ver, 0x8A);
+  EXPECT_TRUE(device.finished()) << device.position();
 }
 
 TEST_F(PreloaderTest, WrongEchoNamesTheCommandAndTheBytes) {

@@ -41,14 +41,22 @@ void same_report(const da::FlashReport& a, const da::FlashReport& b) {
 }
 
 void check_trailer(const da::ReportTrailer& t, Bytes raw) {
+  FUZZ_CHECK(std::equal(t.raw.begin(), t.raw.end(), raw.begin(), raw.end()), "trailer bytes not kept");
+  // legacy-da.md §5.3 host rule, widened: byte 0 == 5A is variant A; otherwise any 4 bytes
+  // followed by 5A … C1 are variant B; anything else is unknown (the caller resynchronises).
+  const bool plain = raw.size() == w::kTrailerSize && raw[0] == w::kAck;
+  const bool prefixed = raw.size() == w::kTrailerSize + w::kTrailerPrefixSize && raw[0] != w::kAck &&
+                        raw[w::kTrailerPrefixSize] == w::kAck && raw.back() == w::kSocOk;
+  if (t.variant == da::TrailerVariant::unknown) {
+    FUZZ_CHECK(!plain && !prefixed, "a known trailer layout reported as unknown");
+    FUZZ_CHECK(t.download_status == 0 && t.boot_style == 0 && t.soc_ok == 0, "fields of an unknown trailer");
+    return;
+  }
   const std::size_t extra = raw.size() - w::kTrailerSize;
   FUZZ_CHECK(extra == 0 || extra == w::kTrailerPrefixSize, "trailer length");
   FUZZ_CHECK((t.variant == da::TrailerVariant::prefixed) == (extra != 0), "trailer variant");
   FUZZ_CHECK(raw[extra] == w::kAck, "trailer accepted without 5A");
-  // legacy-da.md §5.3 host rule: bytes 1..4 read as 0x0000005A make it variant B whatever byte 0
-  // holds (the rule does not look at it); then the last byte must be C1.
-  if (extra != 0)
-    FUZZ_CHECK(raw[1] == 0 && raw[2] == 0 && raw[3] == 0 && t.soc_ok == w::kSocOk, "prefixed trailer checks");
+  FUZZ_CHECK(extra == 0 ? plain : prefixed, "trailer variant against the host rule");
   FUZZ_CHECK(t.download_status == da::bytes::be32(raw, extra + 1) && t.boot_style == da::bytes::be32(raw, extra + 5) &&
                  t.soc_ok == raw[extra + 9],
              "trailer fields");
@@ -115,7 +123,8 @@ void replies_read_report(const replies_input::Input& in) {
   const Bytes used = Bytes(in.stream->bytes).first(in.stream->position);
   FUZZ_CHECK(used.size() >= da::kReportHeadSize, "report shorter than its head");
   const std::size_t length = da::flash_report_length(used.first(da::kReportHeadSize));
-  FUZZ_CHECK(used.size() == length + w::kTrailerSize || used.size() == length + w::kTrailerSize + w::kTrailerPrefixSize,
+  // 10 trailer bytes, up to 4 more when 5A at byte 4 suggests a prefix (fewer if the stream ended).
+  FUZZ_CHECK(used.size() >= length + w::kTrailerSize && used.size() <= length + w::kTrailerSize + w::kTrailerPrefixSize,
              "read_report consumed " + std::to_string(used.size()) + " bytes for a report of " + std::to_string(length));
   same_report(report, da::parse_flash_report(used.first(length)));
   check_trailer(trailer, used.subspan(length));

@@ -134,6 +134,22 @@ TEST(TtyTransport, DiscardInputDropsPendingBytes) {
   EXPECT_EQ(one, Bytes{0x5F});
 }
 
+// Bytes the device sent before the port was opened (a ttyACM's READY at plug-in) are no
+// protocol data: they must not reach the reader, and opening must not echo anything back.
+TEST(TtyTransport, BytesQueuedBeforeOpenAreDroppedAndNotEchoed) {
+  PtyDevice pty;
+  pty.send({'R', 'E', 'A', 'D', 'Y'});
+  // A pty's slave starts cooked and echoes on arrival, before any open: that echo is the pty's,
+  // not the transport's (a ttyACM only receives once opened), so take it out of the way first.
+  EXPECT_EQ(pty.receive(5, Millis{500}), (Bytes{'R', 'E', 'A', 'D', 'Y'}));
+  auto tty = open_slave(pty);
+  pty.send({0x5F});
+  Bytes one(1);
+  tty->read_exact(one, kTimeout);
+  EXPECT_EQ(one, Bytes{0x5F}) << "the bytes from before the open were delivered";
+  EXPECT_TRUE(pty.receive(1, Millis{50}).empty()) << "something was echoed to the device";
+}
+
 TEST(TtyTransport, MissingPortTimesOutAfterTheWaitLimit) {
   mtkfs::testing::TempDir dir;
   EXPECT_THROW(TtyTransport::open((dir / "ttyACM9").string(), WaitLimit::after(Millis{100})),
