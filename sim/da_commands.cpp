@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <vector>
 
 #include "sim/checksum.h"
@@ -131,7 +132,7 @@ class DaCommands {
 
   void read() {
     std::uint8_t h[da::kReadHeaderSize - 1];
-    io_.read_exact(h, "D6 header");
+    io_.read_fields(h, {1, 1, 8, 8}, "D6 header");
     const std::uint8_t host_os = h[0];
     if (host_os < 0x0A || host_os > 0x0C) {
       // The byte came 18 bytes back; report its own offset.
@@ -164,7 +165,7 @@ class DaCommands {
         sum = static_cast<std::uint16_t>(~sum);
       }
       ++ctx_.faults.d6_chunks;
-      io_.send(std::span(data, n), "D6 data");
+      send_read_chunk(std::span(data, n));
       io_.send_u16(sum, "D6 checksum");
       done += n;
       const std::uint8_t ack = io_.read_byte("D6 chunk ACK");
@@ -173,6 +174,21 @@ class DaCommands {
         return;
       }
       if (ack != da::kAck) io_.unexpected(ack, "D6 chunk ACK");
+    }
+  }
+
+  // Faults::d6_pieces: the chunk as many transfers, some closed by zero-length packets.
+  void send_read_chunk(std::span<const std::uint8_t> chunk) {
+    const auto& pieces = ctx_.config.faults.d6_pieces;
+    if (!pieces) return io_.send(chunk, "D6 data");
+    std::mt19937_64 rng(ctx_.faults.d6_chunks);
+    std::uniform_int_distribution<std::size_t> random_length(1, 70'000);
+    for (std::size_t at = 0; at < chunk.size();) {
+      const std::size_t n = std::min<std::size_t>(chunk.size() - at, *pieces ? *pieces : random_length(rng));
+      io_.send(chunk.subspan(at, n), "D6 piece");
+      at += n;
+      const bool ends_on_packet = n % wire::kUsbMaxPacketHighSpeed == 0;
+      if (ends_on_packet || (*pieces == 0 && rng() % 4 == 0)) io_.send_zero_length_packet("D6 piece");
     }
   }
 
@@ -186,7 +202,7 @@ class DaCommands {
 
   void write() {
     std::uint8_t h[da::kWriteHeaderSize - 1];
-    io_.read_exact(h, "62 header");
+    io_.read_fields(h, {1, 1, 8, 8, 4}, "62 header");
     const std::uint8_t storage = h[0];
     const std::uint8_t id = h[1];
     const std::uint64_t address = be64(h + 2);
@@ -238,7 +254,7 @@ class DaCommands {
   void enable_watchdog() {
     const std::uint32_t timeout_ms = io_.read_u32("DB timeout");
     std::uint8_t flags[4];  // async, bootup, dl_bit, not_reset_rtc_time: the simulator always comes back
-    io_.read_exact(flags, "DB flags");
+    io_.read_fields(flags, {1, 1, 1, 1}, "DB flags");
     if (fault_nack(da::kCmdEnableWatchdog)) return nack("DB NACK");
     io_.send_u8(da::kAck, "DB ACK");
     io_.note("watchdog reboot");

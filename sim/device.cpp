@@ -37,6 +37,7 @@ void Device::run(DeviceLink& link) {
           run_da1(ctx);
         } else {
           io.note("DA2 re-enumerated");
+          io.enter_da();
           io.enable_reply_delay();
         }
         resume_da2 = false;

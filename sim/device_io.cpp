@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -38,6 +39,7 @@ void DeviceIo::begin_session() {
   merged_.clear();
   input_since_reply_ = false;
   reply_delay_active_ = false;
+  strict_ = false;
 }
 
 std::size_t DeviceIo::fill(Clock::time_point deadline) {
@@ -80,6 +82,7 @@ std::uint8_t DeviceIo::read_byte(std::string_view what) {
 }
 
 void DeviceIo::read_exact(std::span<std::uint8_t> out, std::string_view what) {
+  if (strict_) return read_transfers(out, what);
   std::size_t done = 0;
   while (done < out.size()) {
     if (rx_head_ < rx_tail_) {
@@ -102,6 +105,46 @@ void DeviceIo::read_exact(std::span<std::uint8_t> out, std::string_view what) {
   }
   rx_offset_ += out.size();
   trace_in(out, what);
+}
+
+// Each transfer the field needs is taken whole; what a transfer holds beyond the field is dropped, so
+// a host that packs two fields into one transfer loses the second and the conversation stalls.
+void DeviceIo::read_transfers(std::span<std::uint8_t> out, std::string_view what) {
+  std::size_t done = 0;
+  if (rx_head_ < rx_tail_) {  // input buffered before the DA started (never expected)
+    done = std::min(out.size(), rx_tail_ - rx_head_);
+    std::memcpy(out.data(), rx_.data() + rx_head_, done);
+    rx_head_ += done;
+  }
+  std::size_t dropped = 0;
+  while (done < out.size()) {
+    flush();
+    const DeviceLink::TransferRead got = link_.read_transfer(out.subspan(done), kForever);
+    if (got.copied > 0) {
+      input_since_reply_ = true;
+      throttle_.account(got.copied + got.dropped);
+    }
+    done += got.copied;
+    dropped += got.dropped;
+  }
+  rx_offset_ += out.size();
+  trace_in(out, what);
+  if (dropped > 0) {
+    faults_.strict_dropped_bytes += dropped;
+    spdlog::warn("strict receiver: {} bytes of the host transfer that carried '{}' were dropped", dropped, what);
+    note("strict receiver: dropped " + std::to_string(dropped) + " bytes after " + std::string(what));
+  }
+}
+
+void DeviceIo::read_fields(std::span<std::uint8_t> out, std::initializer_list<std::size_t> widths,
+                           std::string_view what) {
+  if (!strict_) return read_exact(out, what);
+  std::size_t at = 0;
+  for (const std::size_t width : widths) {
+    read_transfers(out.subspan(at, width), what);
+    at += width;
+  }
+  if (at != out.size()) throw std::logic_error("read_fields: widths do not add up to the message size");
 }
 
 std::uint16_t DeviceIo::read_u16(std::string_view what) {
@@ -218,6 +261,12 @@ void DeviceIo::send_u32(std::uint32_t value, std::string_view what) {
   const std::uint8_t b[4] = {static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
                              static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
   send(b, what);
+}
+
+void DeviceIo::send_zero_length_packet(std::string_view what) {
+  flush();
+  if (trace_) trace_->note(std::string(what) + ": zero-length packet");
+  link_.send_zero_length_packet();
 }
 
 void DeviceIo::sleep_for(std::chrono::milliseconds duration) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -22,6 +23,7 @@ struct FaultState {
   std::uint64_t da_commands = 0;
   std::uint32_t nacks_sent = 0;
   std::uint32_t nack_skipped = 0;
+  std::uint64_t strict_dropped_bytes = 0;  // host bytes the strict receiver threw away
   bool dropped = false;
   bool reentered = false;
 };
@@ -41,7 +43,9 @@ class DeviceIo {
  public:
   DeviceIo(DeviceLink& link, const SimConfig& config, FaultState& faults, Trace* trace);
 
-  void begin_session();  // stream offsets restart; stale buffered input is dropped
+  void begin_session();  // stream offsets restart; stale buffered input is dropped; receiver not strict
+  // The DA's receive path: with SimConfig::strict_receiver each read takes whole host transfers.
+  void enter_da() { strict_ = config_.strict_receiver; }
   DeviceLink& link() { return link_; }
 
   // --- input -----------------------------------------------------------------------------------
@@ -50,6 +54,9 @@ class DeviceIo {
   std::optional<std::uint8_t> read_byte_until(Clock::time_point deadline, std::string_view what);
   std::uint8_t read_byte(std::string_view what);
   void read_exact(std::span<std::uint8_t> out, std::string_view what);
+  // A message of several fields (widths add up to out.size()): one read on a stream, one read per
+  // field for the strict receiver, where each field is its own host transfer.
+  void read_fields(std::span<std::uint8_t> out, std::initializer_list<std::size_t> widths, std::string_view what);
   std::uint16_t read_u16(std::string_view what);
   std::uint32_t read_u32(std::string_view what);
   // Swallows host input for `duration`; returns the last byte seen, if any (legacy-da.md §9.2).
@@ -66,6 +73,8 @@ class DeviceIo {
   void send_u8(std::uint8_t value, std::string_view what);
   void send_u16(std::uint16_t value, std::string_view what);
   void send_u32(std::uint32_t value, std::string_view what);
+  // Ends the host's current IN transfer (after a unit that filled whole packets).
+  void send_zero_length_packet(std::string_view what);
   // Emits units held back by the merge fault; called before the device waits or drops off the bus.
   void flush();
   void sleep_for(std::chrono::milliseconds duration);
@@ -78,6 +87,7 @@ class DeviceIo {
   std::size_t fill(Clock::time_point deadline);
   void emit(std::span<const std::uint8_t> unit, std::string_view what);
   void trace_in(std::span<const std::uint8_t> bytes, std::string_view what);
+  void read_transfers(std::span<std::uint8_t> out, std::string_view what);
 
   DeviceLink& link_;
   const SimConfig& config_;
@@ -92,6 +102,7 @@ class DeviceIo {
   std::vector<std::uint8_t> merged_;
   bool input_since_reply_ = false;
   bool reply_delay_active_ = false;
+  bool strict_ = false;
 };
 
 }  // namespace mtkfs::sim

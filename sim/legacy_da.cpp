@@ -62,7 +62,7 @@ void check_stage2_config(DeviceContext& ctx, const std::array<std::uint8_t, da::
 void receive_stage2(DeviceContext& ctx) {
   DeviceIo& io = ctx.io;
   std::uint8_t header[12];
-  io.read_exact(header, "DA1 stage-2 header");
+  io.read_fields(header, {4, 4, 4}, "DA1 stage-2 header");
   const std::uint32_t length = be32(header + 4);
   const std::uint32_t packet = be32(header + 8);
   const ExpectedStage* expected = ctx.da ? &ctx.da->stage2 : nullptr;
@@ -137,13 +137,14 @@ void send_report(DeviceContext& ctx) {
 
 void run_da1(DeviceContext& ctx) {
   DeviceIo& io = ctx.io;
+  io.enter_da();
   send_sync(ctx);
   const std::uint8_t ack = io.read_byte("DA1 sync ACK");
   if (ack != da::kAck) io.unexpected(ack, "DA1 sync ACK");
   for (std::uint8_t b : profile::kDaVersion) io.send_u8(b, "DA1 version");
 
   std::array<std::uint8_t, da::kStage2ConfigSize> cfg;
-  io.read_exact(cfg, "DA1 stage-2 config");
+  io.read_fields(cfg, {1, 1, 2, 1, 4, 1, 4, 1, 1, 1, 1}, "DA1 stage-2 config");
   check_stage2_config(ctx, cfg);
   io.send_u32(da::kStatusDone, "stage-2 config status");
 

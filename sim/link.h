@@ -45,8 +45,20 @@ class DeviceLink {
   // Waits until host bytes are available or `deadline` passes; returns how many were copied (0 = deadline).
   // Throws HostGone when the host left and the device must start over; LinkStopped on shutdown.
   virtual std::size_t read_some(std::span<std::uint8_t> buffer, Clock::time_point deadline) = 0;
+  // Strict receiver: the rest of one host transfer, at most buffer.size() bytes of it; `dropped` counts
+  // what did not fit and is gone. Streams have no transfers: there it is read_some().
+  struct TransferRead {
+    std::size_t copied = 0;
+    std::size_t dropped = 0;
+  };
+  virtual TransferRead read_transfer(std::span<std::uint8_t> buffer, Clock::time_point deadline) {
+    return {read_some(buffer, deadline), 0};
+  }
   // Emits one unit. Bytes sent while no host is attached are lost (as on a real unplugged port).
   virtual void send_unit(std::span<const std::uint8_t> unit) = 0;
+  // A zero-length packet after the units sent so far (ends the host's current IN transfer). Streams
+  // have no packets.
+  virtual void send_zero_length_packet() {}
   // "Tool present" (usb.md §4.1): USB after SET_LINE_CODING; streams while a host is connected.
   virtual bool tool_present() const = 0;
   // Drops off the bus; a speed switch re-enumerates as the DA port.

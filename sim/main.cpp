@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
 
   SimConfig config;
   std::string dir, socket_path, link_path, user_size_text, profile, da_file, trailer = "plain";
-  std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file;
+  std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file, pieces_text;
   bool use_pty = false, no_swallow = false, ready = false, keep_on_close = false, verbose = false;
   std::uint64_t corrupt_chunk = 0, corrupt_from = 0, reenter_after = 0;
   unsigned delay_ms = 0;
@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   app.add_flag("--speed-switch", config.speed_switch, "report full speed until 70 01 re-enumerates the DA");
   app.add_flag("--strict-config", config.strict_config, "check all 18 stage-2 config bytes");
   app.add_flag("--require-aligned", config.require_aligned, "NACK D6/62 ranges that are not sector aligned");
+  app.add_flag("--strict-receiver", config.strict_receiver,
+               "USB: the DA takes one host transfer per field and drops the rest of it");
   app.add_flag("--keep-state-on-close", keep_on_close, "a host closing the port does not reset the device");
   app.add_option("--fault-corrupt-chunk", corrupt_chunk, "wrong checksum for D6 chunk N (from 0)");
   app.add_option("--fault-corrupt-from", corrupt_from, "wrong checksum for every D6 chunk from N on");
@@ -98,6 +100,8 @@ int main(int argc, char** argv) {
   app.add_option("--fault-units", units_text, "split: 1-byte units; merge: 512-byte packets")
       ->check(CLI::IsMember({"none", "split", "merge"}));
   app.add_option("--fault-reenter-preloader", reenter_after, "after N DA commands: fresh Preloader");
+  app.add_option("--fault-d6-pieces", pieces_text,
+                 "USB: each D6 chunk as N-byte transfers (random: random lengths), ZLP after whole packets");
   app.add_option("--link-model", link_model, "usb2-hs: ~40 MB/s + 150 us per transfer")
       ->check(CLI::IsMember({"none", "usb2-hs"}));
   app.add_option("--trace", trace_file, "log both directions to FILE");
@@ -164,6 +168,12 @@ int main(int argc, char** argv) {
     config.faults.delay = std::chrono::milliseconds(delay_ms);
     config.faults.units = units_text == "split" ? UnitFault::split : units_text == "merge" ? UnitFault::merge : UnitFault::none;
     if (app.count("--fault-reenter-preloader")) config.faults.reenter_preloader_after = reenter_after;
+    if (pieces_text == "random") {
+      config.faults.d6_pieces = 0;
+    } else if (!pieces_text.empty()) {
+      config.faults.d6_pieces = parse_size(pieces_text);
+      if (*config.faults.d6_pieces == 0) throw std::invalid_argument("--fault-d6-pieces wants N > 0 or 'random'");
+    }
     config.link_model = link_model == "usb2-hs" ? LinkModel::usb2_hs : LinkModel::none;
     if (!trace_file.empty()) config.trace_path = trace_file;
 

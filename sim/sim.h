@@ -40,6 +40,10 @@ struct Faults {
   std::chrono::milliseconds delay{0};                    // delay before every reply to host input
   UnitFault units = UnitFault::none;
   std::optional<std::uint64_t> reenter_preloader_after;  // after N DA commands: fresh Preloader, no disconnect
+  // Every D6 data chunk leaves as transfers of this many bytes (0: random lengths, seeded per chunk);
+  // a transfer that ends on a packet boundary is closed by a zero-length packet, and with random
+  // lengths some short ones are followed by a ZLP too (usb.md §5.1 allows both).
+  std::optional<std::uint64_t> d6_pieces;
 };
 
 struct SimConfig {
@@ -62,6 +66,10 @@ struct SimConfig {
   bool speed_switch = false;        // 72 answers 5A 00; 70 01 -> 5A, re-enumerate as 0e8d:2001 in DA2
   bool strict_config = false;       // check all 18 stage-2 config bytes, not only force_charge
   bool require_aligned = false;     // D6/62 addresses and lengths must be multiples of 512 (else NACK)
+  // The DA (DA1 and DA2) receives each protocol field with one USB transfer and drops whatever else that
+  // transfer held: the strictest receive path the unpublished DA could have. Only the USB model has
+  // transfer boundaries; on streams it changes nothing.
+  bool strict_receiver = false;
   // What a host closing the port does: true = device starts over in a fresh Preloader, false = it keeps
   // running where it was. nullopt: streams true, USB false (legacy-da.md §13).
   std::optional<bool> reset_on_host_close;

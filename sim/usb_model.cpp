@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -60,8 +61,29 @@ struct UsbBus {
   bool tool_present = false;
   bool host_closed = false;  // event for the device; cleared when seen
   ByteQueue out;             // host -> device
+  std::deque<std::size_t> out_transfers;  // bytes of each host OUT transfer still in `out`, oldest first
   ByteQueue in;              // device's pending transmit buffer
+  // Zero-length packets the device queued, as positions in the device->host byte count.
+  std::deque<std::uint64_t> in_zlps;
+  std::uint64_t in_added = 0;
+  std::uint64_t in_taken = 0;
   std::uint64_t packets_collected = 0;
+
+  bool zlp_next() const { return !in_zlps.empty() && in_zlps.front() == in_taken; }
+  bool in_idle() const { return in.empty() && in_zlps.empty(); }
+  void take_in(std::size_t n) {
+    in.consume(n);
+    in_taken += n;
+  }
+  void take_out(std::size_t n) {
+    out.consume(n);
+    while (n > 0 && !out_transfers.empty()) {
+      const std::size_t part = std::min(n, out_transfers.front());
+      out_transfers.front() -= part;
+      n -= part;
+      if (out_transfers.front() == 0) out_transfers.pop_front();
+    }
+  }
 
   template <class Pred>
   bool wait_until(std::unique_lock<std::mutex>& lock, Clock::time_point deadline, Pred pred) {
@@ -86,7 +108,7 @@ class UsbLink final : public DeviceLink {
       if (!bus_.out.empty()) {
         const std::size_t n = std::min(buffer.size(), bus_.out.size());
         std::memcpy(buffer.data(), bus_.out.front(), n);
-        bus_.out.consume(n);
+        bus_.take_out(n);
         bus_.cv.notify_all();
         return n;
       }
@@ -94,21 +116,52 @@ class UsbLink final : public DeviceLink {
     }
   }
 
+  TransferRead read_transfer(std::span<std::uint8_t> buffer, Clock::time_point deadline) override {
+    std::unique_lock lock(bus_.mutex);
+    for (;;) {
+      bus_.wait_until(lock, deadline, [&] { return bus_.stop || bus_.host_closed || !bus_.out.empty(); });
+      if (bus_.stop) throw LinkStopped();
+      check_host_closed(lock);
+      if (!bus_.out.empty()) {
+        const std::size_t length = bus_.out_transfers.front();
+        const std::size_t n = std::min(buffer.size(), length);
+        std::memcpy(buffer.data(), bus_.out.front(), n);
+        bus_.take_out(length);
+        bus_.cv.notify_all();
+        return {n, length - n};
+      }
+      if (deadline != kForever && Clock::now() >= deadline) return {};
+    }
+  }
+
   void send_unit(std::span<const std::uint8_t> unit) override {
     std::unique_lock lock(bus_.mutex);
     if (bus_.stop) throw LinkStopped();
     bus_.in.append(unit);
+    bus_.in_added += unit.size();
     bus_.cv.notify_all();
-    // The firmware's flush: wait until the host has collected everything, giving up after 300 ms
-    // without progress; what is still pending then coalesces with the next unit.
+    wait_collected(lock);
+  }
+
+  void send_zero_length_packet() override {
+    std::unique_lock lock(bus_.mutex);
+    if (bus_.stop) throw LinkStopped();
+    bus_.in_zlps.push_back(bus_.in_added);
+    bus_.cv.notify_all();
+    wait_collected(lock);
+  }
+
+  // The firmware's flush: wait until the host has collected everything, giving up after 300 ms
+  // without progress; what is still pending then coalesces with the next unit.
+  void wait_collected(std::unique_lock<std::mutex>& lock) {
     for (;;) {
       const std::uint64_t seen = bus_.packets_collected;
       const bool progressed = bus_.cv.wait_for(lock, kFlushTimeout, [&] {
-        return bus_.stop || bus_.in.empty() || bus_.packets_collected != seen || bus_.host_closed;
+        return bus_.stop || bus_.in_idle() || bus_.packets_collected != seen || bus_.host_closed;
       });
       if (bus_.stop) throw LinkStopped();
       check_host_closed(lock);
-      if (bus_.in.empty() || !progressed) return;
+      if (bus_.in_idle() || !progressed) return;
     }
   }
 
@@ -138,7 +191,10 @@ class UsbLink final : public DeviceLink {
   void reenumerate(std::unique_lock<std::mutex>& lock, std::uint16_t pid) {
     bus_.enumerated = false;
     bus_.in.clear();
+    bus_.in_zlps.clear();
+    bus_.in_added = bus_.in_taken = 0;
     bus_.out.clear();
+    bus_.out_transfers.clear();
     bus_.tool_present = false;
     bus_.host_closed = false;
     bus_.cv.notify_all();
@@ -238,6 +294,7 @@ UsbTransfer UsbDeviceModel::bulk_out(std::span<const std::uint8_t> data, std::ch
   if (bus.stop || !bus.enumerated) return {UsbStatus::no_device, 0};
   if (!ready) return {UsbStatus::timeout, 0};
   bus.out.append(data);
+  if (!data.empty()) bus.out_transfers.push_back(data.size());  // zero-length OUT packets are ignored
   bus.cv.notify_all();
   return {UsbStatus::ok, data.size()};
 }
@@ -256,24 +313,31 @@ UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono:
     untold = false;
   };
   while (transferred < buffer.size()) {
-    if (bus.in.empty()) tell_device();
-    bus.cv.wait_until(lock, deadline, [&] { return bus.stop || !bus.enumerated || !bus.in.empty(); });
-    if (bus.stop || !bus.enumerated || bus.in.empty()) {
+    if (bus.in_idle()) tell_device();
+    bus.cv.wait_until(lock, deadline, [&] { return bus.stop || !bus.enumerated || !bus.in_idle(); });
+    if (bus.stop || !bus.enumerated || bus.in_idle()) {
       tell_device();
       return {bus.stop || !bus.enumerated ? UsbStatus::no_device : UsbStatus::timeout, transferred};
     }
-    const std::size_t packet = std::min(kMaxPacket, bus.in.size());
+    if (bus.zlp_next()) {  // a zero-length packet ends the transfer with what it has
+      bus.in_zlps.pop_front();
+      ++bus.packets_collected;
+      untold = true;
+      break;
+    }
+    const std::uint64_t before_zlp = bus.in_zlps.empty() ? bus.in.size() : bus.in_zlps.front() - bus.in_taken;
+    const std::size_t packet = std::min<std::uint64_t>({kMaxPacket, bus.in.size(), before_zlp});
     const std::size_t space = buffer.size() - transferred;
     ++bus.packets_collected;
     untold = true;
     if (packet > space) {
       // libusb: babble into a too-small buffer; the packet is gone.
-      bus.in.consume(packet);
+      bus.take_in(packet);
       tell_device();
       return {UsbStatus::overflow, transferred};
     }
     std::memcpy(buffer.data() + transferred, bus.in.front(), packet);
-    bus.in.consume(packet);
+    bus.take_in(packet);
     transferred += packet;
     if (packet < kMaxPacket) break;  // a short packet ends the transfer
   }

@@ -18,6 +18,7 @@
 #include "sim/sim.h"
 #include "tests/da/test_timing.h"
 #include "tests/support/temp_dir.h"
+#include "tests/transport/eager_bulk_endpoint.h"
 #include "tests/transport/sim_usb_endpoint.h"
 #include "transport/open_transport.h"
 #include "transport/packet_stream_transport.h"
@@ -81,9 +82,11 @@ class SimDevice {
         const std::uint8_t coding[7] = {0x00, 0x10, 0x0E, 0x00, 0x00, 0x00, 0x08};
         usb_->control_out(0x21, 0x20, 0, 0, coding);
         usb_->control_out(0x21, 0x22, 2, 0, {});
+        // Transfers fill as the device sends, as with libusb, not only when they are reaped.
         return std::make_unique<transport::PacketStreamTransport>(
-            std::make_unique<transport::testing::SimUsbEndpoint>(*usb_), "simulated usb",
-            transport::BootStage::preloader);
+            std::make_unique<transport::testing::EagerBulkEndpoint>(
+                std::make_unique<transport::testing::SimUsbEndpoint>(*usb_)),
+            "simulated usb", transport::BootStage::preloader);
       }
     }
     return nullptr;

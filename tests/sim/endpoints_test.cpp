@@ -167,6 +167,56 @@ TEST_F(UsbEndpoint, OffTheBusEverythingReportsNoDevice) {
   EXPECT_EQ(model->product_id(), 0x2000);
 }
 
+// --fault-d6-pieces: the chunk leaves as transfers of the given size; one that ends on a packet
+// boundary is closed by a zero-length packet, which ends the host's transfer with what it holds.
+TEST_F(UsbEndpoint, ReadChunkInPiecesWithZeroLengthPackets) {
+  model.reset();
+  dir.config.faults.d6_pieces = 1024;
+  model = std::make_unique<sim::UsbDeviceModel>(dir.config);
+  host = std::make_unique<UsbHost>(*model);
+  host->set_line_coding();
+  bring_to_da2(*host, dir.da);
+  host->send(cat({{0xD6, 0x0C, 0x02}, be64(0), be64(0xA00)}));
+  host->expect_unit({0x5A});
+  host->send(be32(0x100000));
+  // Without the zero-length packets one 4 KiB transfer would take all 2560 bytes and the checksum.
+  Bytes big(0x1000);
+  for (const std::size_t expected : {1024u, 1024u, 512u}) {
+    const auto r = model->bulk_in(big, 5s);
+    EXPECT_EQ(r.status, sim::UsbStatus::ok);
+    EXPECT_EQ(r.transferred, expected) << "each piece ends its transfer (two with a ZLP, the last with one too)";
+  }
+  const auto sum = model->bulk_in(big, 5s);
+  EXPECT_EQ(sum.transferred, 2u) << "the checksum is its own unit";
+  host->send({0x5A});
+}
+
+// --strict-receiver: the DA takes one host transfer per field and drops the rest of it.
+TEST_F(UsbEndpoint, StrictReceiverDropsFieldsPackedIntoOneTransfer) {
+  model.reset();
+  dir.config.strict_receiver = true;
+  model = std::make_unique<sim::UsbDeviceModel>(dir.config);
+  host = std::make_unique<UsbHost>(*model);
+  host->set_line_coding();
+  handshake(*host);
+  preloader_to_da(*host, dir.da);
+  host->expect_units({{0xC0}, {0x00, 0x00, 0x0B, 0xC4}, {0x00, 0x07}}, "DA1 sync");
+  for (int i = 0; i < 7; ++i) host->expect_unit({0x00, 0x00}, "nand id");
+  host->expect_unit({0x00, 0x00, 0x00, 0x00}, "emmc_ret");
+  for (int w = 0; w < 4; ++w) host->receive(4);
+  host->send({0x5A});
+  host->expect_units({{0x04}, {0x02}, {0x91}}, "versions");
+  // Field by field, as the working tools send it: accepted.
+  for (const Bytes& field : std::vector<Bytes>{{0xFF}, {0x01}, {0x00, 0x08}, {0x00}, {0x70, 0x07, 0xFF, 0xFF},
+                                               {0x01}, {0x00, 0x00, 0x00, 0x00}, {0x02}, {0x01}, {0x02}, {0x00}})
+    host->send(field);
+  host->expect_unit({0x00, 0x00, 0x00, 0x00}, "config status");
+  // The stage-2 header as one 12-byte transfer: the DA keeps the load address and drops the rest,
+  // so it still waits for the length and never answers.
+  host->send({0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x21, 0x00, 0x00, 0x00, 0x10, 0x00});
+  EXPECT_TRUE(host->silent_for(300ms));
+}
+
 TEST_F(UsbEndpoint, ControlRequestsPerUsbMd) {
   EXPECT_EQ(model->control_out(0x21, 0x22, 3, 0, {}), sim::UsbStatus::ok);
   EXPECT_EQ(model->control_out(0x21, 0x23, 0, 0, {}), sim::UsbStatus::ok);
