@@ -1,5 +1,5 @@
-// From DA1's first byte to the running DA2 (legacy-da.md §2-§5): sync and stage-1 info, the
-// stage-2 configuration, the stage-2 upload, and the flash report.
+// From DA1's first byte to the running DA2 (docs/protocol/legacy-da.md §2-§5): sync and stage-1
+// info, the stage-2 configuration, the stage-2 upload, and the flash report.
 #pragma once
 
 #include <array>

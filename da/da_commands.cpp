@@ -82,7 +82,7 @@ std::size_t DaCommands::read_command(wire::HwPartition part, std::uint64_t offse
       .u64(out.size());
   ch_.send_fields(header, name, timing_.reply);
   // The C tool's order: the packet size only after the ACK, so a NACK is never followed by
-  // stray bytes the DA would take for a command (legacy-da.md §9).
+  // stray bytes the DA would take for a command (docs/protocol/legacy-da.md §9).
   ch_.expect_ack(name, timing_.reply);
   ch_.send(bytes::to_be32(wire::da::kDataPacketSize), name + " packet size", timing_.reply);
 
@@ -107,7 +107,7 @@ std::size_t DaCommands::read_command(wire::HwPartition part, std::uint64_t offse
     std::uint8_t sum[2];
     ch_.receive(sum, step + " checksum", std::max(time_left(chunk_deadline), timing_.reply));
     // The ACK goes out whatever the checksum says (after a bad chunk too: the DA's reaction to
-    // anything else is unknown, §9.2).
+    // anything else is unknown, docs/protocol/legacy-da.md §9.2).
     ch_.send_byte(wire::da::kAck, name + " chunk ACK", timing_.reply);
     if (failed) continue;
     const std::uint16_t theirs = bytes::be16(sum);
@@ -190,8 +190,8 @@ void DaCommands::write(wire::HwPartition part, std::uint64_t offset,
 }
 
 void DaCommands::reboot() {
-  // Exactly the C tool's -R bytes (legacy-da.md §12): timeout 0, async 0, bootup 0, dl_bit 0,
-  // not_reset_rtc_time 1.
+  // Exactly the C tool's -R bytes (docs/protocol/legacy-da.md §12): timeout 0, async 0, bootup 0,
+  // dl_bit 0, not_reset_rtc_time 1.
   bytes::MessageBuilder cmd;
   cmd.u8(wire::da::kCmdEnableWatchdog).u32(0).u8(0).u8(0).u8(0).u8(1);
   ch_.send_fields(cmd, "ENABLE_WATCHDOG (DB) reboot", timing_.reply);

@@ -1,5 +1,5 @@
-// Commands of a running legacy DA2 (legacy-da.md §7-§14). One command at a time, strictly in
-// sequence, as the DA requires. Data commands recover from protocol errors where they can.
+// Commands of a running legacy DA2 (docs/protocol/legacy-da.md §7-§14). One command at a time,
+// strictly in sequence, as the DA requires. Data commands recover from protocol errors where they can.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +44,8 @@ class DaCommands {
   // D9 -> 5A, mode 0 -> 5A.
   void power_off();
 
-  // legacy-da.md §14: drain until silent, then probe with 72. Returns normally when the DA
-  // answers cleanly; throws LinkLostError (mentioning `failure`) when it does not.
+  // docs/protocol/legacy-da.md §14: drain until silent, then probe with 72. Returns normally when
+  // the DA answers cleanly; throws LinkLostError (mentioning `failure`) when it does not.
   void resynchronise(const std::string& failure);
 
  private:

@@ -32,7 +32,8 @@ bool contains(std::span<const std::uint8_t> haystack, std::string_view needle) {
   throw DaFileError("DA file " + name + " " + what);
 }
 
-// The 0xDC layout has sw_ver and a reserved word that 0xD8 entries lack (da-file.md §2.1).
+// The 0xDC layout has sw_ver and a reserved word that 0xD8 entries lack
+// (docs/protocol/da-file.md §2.1).
 DaEntry parse_entry(std::span<const std::uint8_t> raw, std::size_t index, bool old_layout) {
   DaEntry entry;
   entry.index = index;

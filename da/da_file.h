@@ -1,5 +1,5 @@
-// The Download Agent container (MTK_AllInOne_DA*.bin, da-file.md): parsing and entry selection.
-// Parsing is a pure function over bytes so it can be fuzzed; load_da_file() only adds file I/O.
+// The Download Agent container (MTK_AllInOne_DA*.bin, docs/protocol/da-file.md): parsing and entry
+// selection. Parsing is a pure function over bytes so it can be fuzzed; load_da_file() only adds file I/O.
 #pragma once
 
 #include <cstddef>
@@ -53,8 +53,9 @@ struct DaSelection {
   DaRegion stage2;                             // region[2], uploaded to DA1
   std::span<const std::uint8_t> stage1_image;  // views into DaFile::data
   std::span<const std::uint8_t> stage2_image;
-  // Set when the C tool's rule (first signed region at or after entry_region_index, da-file.md
-  // §4) would upload other regions, or would reject these; mtkfs follows mtkclient's rule.
+  // Set when the C tool's rule (first signed region at or after entry_region_index,
+  // docs/protocol/da-file.md §4) would upload other regions, or would reject these; mtkfs
+  // follows mtkclient's rule.
   std::optional<std::string> rule_disagreement;
 };
 
@@ -73,9 +74,9 @@ DaFile parse_da_file(std::span<const std::uint8_t> bytes, std::string name = "(i
 // Reads and parses `path`; a missing or unreadable file is a DaFileError too.
 DaFile load_da_file(const std::filesystem::path& path);
 
-// First entry for `hw_code` whose minimum hw/sw versions the device meets (da-file.md §3); a
-// device version 0 matches any entry. Throws DaFileError when there is none or it is unusable.
-// The returned spans point into `file.data`: keep `file` alive while using them.
+// First entry for `hw_code` whose minimum hw/sw versions the device meets
+// (docs/protocol/da-file.md §3); a device version 0 matches any entry. Throws DaFileError when
+// there is none or it is unusable. The returned spans point into `file.data`: keep `file` alive while using them.
 DaSelection select_da_entry(const DaFile& file, std::uint16_t hw_code, std::uint16_t hw_ver,
                             std::uint16_t sw_ver);
 

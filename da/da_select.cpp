@@ -1,4 +1,4 @@
-// Entry selection and stage regions (da-file.md §3, §4, §6 steps 4-5).
+// Entry selection and stage regions (docs/protocol/da-file.md §3, §4, §6 steps 4-5).
 #include <algorithm>
 #include <set>
 
@@ -36,8 +36,8 @@ std::string no_entry_message(const DaFile& file, std::uint16_t hw_code, std::uin
   return msg + " (found: " + hw_codes_found(file) + ")";
 }
 
-// The C tool's rule (da-file.md §4): first region i in [entry_region_index, count-1) with a
-// signature is stage 1, i+1 stage 2, and both must end exactly with their signature.
+// The C tool's rule (docs/protocol/da-file.md §4): first region i in [entry_region_index, count-1)
+// with a signature is stage 1, i+1 stage 2, and both must end exactly with their signature.
 std::optional<std::string> c_tool_disagreement(const DaEntry& entry) {
   const std::size_t count = entry.regions.size();
   std::optional<std::size_t> first_signed;

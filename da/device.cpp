@@ -89,8 +89,8 @@ void Device::bring_up() {
                       bytes::hex_number(info.report.emmc_ret, 8) + ")");
 
   commands_.emplace(*channel_, t, options_.read_retries);
-  // No real trailer was ever captured (legacy-da.md §5.3): rather than give up on one we do not
-  // know, drop whatever else the DA sent and go on if it then answers 72 cleanly.
+  // No real trailer was ever captured (docs/protocol/legacy-da.md §5.3): rather than give up on one
+  // we do not know, drop whatever else the DA sent and go on if it then answers 72 cleanly.
   if (info.trailer.variant == TrailerVariant::unknown) {
     const std::string what =
         "the DA2 flash report trailer matches neither known layout (5A … C1, or 4 bytes + "

@@ -24,7 +24,7 @@
 
 namespace mtkfs::da {
 
-// How a session ends (legacy-da.md §12-§13).
+// How a session ends (docs/protocol/legacy-da.md §12-§13).
 enum class EndMode {
   stay,       // send nothing: the DA keeps running (over USB it then ignores a new handshake)
   reboot,     // DB 00000000 00 00 00 01: immediate reset into a normal boot

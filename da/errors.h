@@ -9,7 +9,7 @@ namespace mtkfs::da {
 
 // The device answered something the protocol does not allow (wrong echo, NACK, bad checksum,
 // missing reply). The link itself may still work: inside a data command the session tries to
-// resynchronise (legacy-da.md §14) before giving up with LinkLostError.
+// resynchronise (docs/protocol/legacy-da.md §14) before giving up with LinkLostError.
 class ProtocolError : public DeviceError {
  public:
   using DeviceError::DeviceError;

@@ -35,7 +35,8 @@ struct FlashInfo {
 // "MT8590" for hw code 0x8590 (MediaTek's numbering for the chips of this protocol family).
 std::string chip_name(std::uint16_t hw_code);
 
-// "0x00000000 (SBC off, SLA off, DAA off)", naming further set bits (preloader.md §5.4).
+// "0x00000000 (SBC off, SLA off, DAA off)", naming further set bits
+// (docs/protocol/preloader.md §5.4).
 std::string describe_target_config(std::uint32_t config);
 
 // "512 MiB", "14.68 GiB", "0 B".

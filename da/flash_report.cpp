@@ -24,8 +24,8 @@ constexpr std::size_t kNandAt = wire::da::kReportNorSize;  // 0x1C
 constexpr std::size_t kTailSize = wire::da::kReportNandGeometrySize + wire::da::kReportEmmcSize +
                                   wire::da::kReportSdmmcSize + wire::da::kReportConfigSize;
 
-// legacy-da.md §5.1 host rule: count at 0x2B non-zero -> u64 size; else the u32 layout's count
-// at 0x27; if that is 0 as well, the u64 layout without ids.
+// docs/protocol/legacy-da.md §5.1 host rule: count at 0x2B non-zero -> u64 size; else the u32
+// layout's count at 0x27; if that is 0 as well, the u64 layout without ids.
 NandLayout nand_layout(std::span<const std::uint8_t> head) {
   const std::size_t count64 = be16(head, kNandAt + 0x0F);
   if (count64 != 0) return {false, count64, kNandAt + 0x11};
@@ -105,9 +105,10 @@ FlashReport parse_flash_report(std::span<const std::uint8_t> b) {
   return r;
 }
 
-// legacy-da.md §5.3 host rule, widened: byte 0 == 5A is the plain trailer (as both tools read
-// it); otherwise 5A at byte 4 may start a plain trailer behind a 4-byte prefix. The prefix's
-// value is only inferred (usb.md §8), so the markers around it decide, not the prefix itself.
+// docs/protocol/legacy-da.md §5.3 host rule, widened: byte 0 == 5A is the plain trailer (as both
+// tools read it); otherwise 5A at byte 4 may start a plain trailer behind a 4-byte prefix. The prefix's
+// value is only inferred (docs/protocol/usb.md §8), so the markers around it decide, not the prefix
+// itself.
 std::size_t trailer_extra_length(std::span<const std::uint8_t> first10) {
   if (first10.size() != wire::da::kTrailerSize)
     throw ProtocolError("report trailer: need 10 bytes, have " + std::to_string(first10.size()));

@@ -1,4 +1,4 @@
-// The DA2 flash report (226 bytes with 7 NAND ids) and its trailer, legacy-da.md §5.
+// The DA2 flash report (226 bytes with 7 NAND ids) and its trailer, docs/protocol/legacy-da.md §5.
 // Pure parsing so that any split of the bytes on the wire is irrelevant and tests can feed it.
 #pragma once
 
@@ -55,7 +55,8 @@ struct FlashReport {
   std::array<std::uint8_t, 16> random_id{};
 };
 
-// The real trailer was never captured (legacy-da.md §5.3, usb.md §8), hence the tolerance.
+// The real trailer was never captured (docs/protocol/legacy-da.md §5.3, docs/protocol/usb.md §8),
+// hence the tolerance.
 enum class TrailerVariant {
   plain,     // 5A <download status u32> <boot style u32> C1
   prefixed,  // 4 bytes (00 00 00 00 inferred, any accepted) + the plain trailer ending in C1

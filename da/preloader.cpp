@@ -1,5 +1,5 @@
-// Preloader commands (preloader.md §5). Every echo and status word is checked (GET_VERSION's
-// answer aside, see there): a mismatch means the byte stream is out of step, and continuing would
+// Preloader commands (docs/protocol/preloader.md §5). Every echo and status word is checked
+// (GET_VERSION's answer aside, see there): a mismatch means the byte stream is out of step, and continuing would
 // upload the DA into the void.
 #include "da/preloader.h"
 
@@ -72,7 +72,8 @@ std::uint32_t PreloaderClient::get_target_config() {
   return config;
 }
 
-// FE is the one command a Preloader answers without an echo; BROM echoes it (preloader.md §2).
+// FE is the one command a Preloader answers without an echo; BROM echoes it
+// (docs/protocol/preloader.md §2).
 std::uint8_t PreloaderClient::get_bl_ver() {
   ch_.send_byte(wire::pl::kGetBlVer, "GET_BL_VER (FE)", timing_.reply);
   const std::uint8_t answer = ch_.receive_u8("GET_BL_VER (FE) answer", timing_.reply);
@@ -85,7 +86,7 @@ std::uint8_t PreloaderClient::get_bl_ver() {
 
 // The answer is not checked: the echo FF comes from reading a Preloader's source, not from a
 // capture, mtkclient accepts any byte and the C tool reads none. Whatever arrives is the device's
-// word for its version and goes into the stage-2 config as bromver (legacy-da.md §3).
+// word for its version and goes into the stage-2 config as bromver (docs/protocol/legacy-da.md §3).
 std::uint8_t PreloaderClient::get_version() {
   ch_.send_byte(wire::pl::kGetVersion, "GET_VERSION (FF)", timing_.reply);
   const std::uint8_t answer = ch_.receive_u8("GET_VERSION (FF) answer", timing_.reply);
@@ -100,7 +101,8 @@ std::uint8_t PreloaderClient::get_version() {
 void PreloaderClient::get_hw_sw_ver(PreloaderInfo& info) {
   const std::string name = "GET_HW_SW_VER (FC)";
   ch_.send_byte(wire::pl::kGetHwSwVer, name, timing_.reply);
-  // Both host tools pause before reading this answer (preloader.md §5.2); keep their timing.
+  // Both host tools pause before reading this answer (docs/protocol/preloader.md §5.2); keep their
+  // timing.
   std::this_thread::sleep_for(timing_.hw_sw_ver_delay);
   const std::uint8_t cmd = wire::pl::kGetHwSwVer;
   ch_.expect(std::span<const std::uint8_t>(&cmd, 1), name + " echo", timing_.reply);
@@ -126,7 +128,7 @@ void PreloaderClient::send_da(std::uint32_t load_address, std::span<const std::u
   const std::string name = "SEND_DA (D7)";
   command(wire::pl::kSendDa, name);
   echoed_u32(load_address, name + " load address");
-  // The length covers the signature as well (preloader.md §5.7).
+  // The length covers the signature as well (docs/protocol/preloader.md §5.7).
   echoed_u32(static_cast<std::uint32_t>(image.size()), name + " length");
   echoed_u32(signature_length, name + " signature length");
   expect_status(name);

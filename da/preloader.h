@@ -1,5 +1,5 @@
-// Host side of the Preloader download protocol (preloader.md): handshake, identification,
-// watchdog, and the upload and start of DA stage 1.
+// Host side of the Preloader download protocol (docs/protocol/preloader.md): handshake,
+// identification, watchdog, and the upload and start of DA stage 1.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +27,12 @@ class PreloaderClient {
   PreloaderClient(Channel& channel, const Timing& timing) : ch_(channel), timing_(timing) {}
 
   // A0 0A 50 05 -> 5F F5 AF FA, tolerant of READY noise, stale replies and of a Preloader that
-  // swallows the first A0 (preloader.md §3.2-3.3). Throws ProtocolError after the deadline.
+  // swallows the first A0 (docs/protocol/preloader.md §3.2-3.3). Throws ProtocolError after the
+  // deadline.
   void handshake();
 
-  // FD, D4 (watchdog off), D8, FE (rejects BROM mode), FF, FC — mtkclient's order (§6.1).
+  // FD, D4 (watchdog off), D8, FE (rejects BROM mode), FF, FC — mtkclient's order
+  // (docs/protocol/preloader.md §6.1).
   PreloaderInfo identify();
 
   // D7: uploads `image` (its last `signature_length` bytes are the signature) and verifies the

@@ -1,5 +1,5 @@
-// The Preloader start sequence (preloader.md §3). Two device behaviours must both work: the real
-// Preloader swallows the first A0 and may send READY text before it; the reference pty
+// The Preloader start sequence (docs/protocol/preloader.md §3). Two device behaviours must both
+// work: the real Preloader swallows the first A0 and may send READY text before it; the reference pty
 // simulator answers the first A0 and sends no READY. Hence: every attempt starts from a clean
 // input, waits a short window for a 5F among any noise, and on silence simply sends A0 again.
 #include <chrono>

@@ -1,6 +1,7 @@
 #pragma once
 
-// §6 item 5: a name for an unnamed partition from its ext2/3/4 superblock.
+// docs/protocol/partitions.md §6 item 5: a name for an unnamed partition from its ext2/3/4
+// superblock.
 
 #include <cstdint>
 #include <span>

@@ -1,6 +1,7 @@
 #pragma once
 
-// UEFI GPT (partitions.md §2): header validation, entry array decoding, primary/backup choice.
+// UEFI GPT (docs/protocol/partitions.md §2): header validation, entry array decoding,
+// primary/backup choice.
 
 #include <cstdint>
 #include <span>

@@ -1,7 +1,7 @@
 #pragma once
 
 // DOS MBR and the EBR chain with Linux semantics, as MediaTek's ptgen writes them
-// (partitions.md §3.2/§3.3).
+// (docs/protocol/partitions.md §3.2/§3.3).
 
 #include <array>
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
 
 // Turns the first/last sectors of an eMMC user area into named extents (GPT, or MBR/EBR named
-// from MediaTek's PMT). Layouts: docs in /work/shared/spec/partitions.md.
+// from MediaTek's PMT). Layouts: docs/protocol/partitions.md.
 //
 // Guarantees of read_table for ANY bytes returned by `read`: no exception (except what `read`
 // itself throws), bounded number of reads, every read inside [0, region_size), and every extent
@@ -43,8 +43,8 @@ struct Table {
 using ReadFn = std::function<void(std::uint64_t offset, std::span<std::uint8_t> out)>;
 
 struct ReadOptions {
-  // §6 item 5: name still-unnamed partitions from an ext2/3/4 superblock (one extra sector read
-  // per unnamed partition).
+  // docs/protocol/partitions.md §6 item 5: name still-unnamed partitions from an ext2/3/4
+  // superblock (one extra sector read per unnamed partition).
   bool ext4_names = true;
 };
 

@@ -22,7 +22,7 @@ struct RecordLayout {
   std::size_t offset_offset;
 };
 
-// Tried in this order (§4.2): the most common 0x58 first.
+// Tried in this order (docs/protocol/partitions.md §4.2): the most common 0x58 first.
 constexpr std::array<RecordLayout, 3> kLayouts = {{
     {0x58, true, 64, 72},  // name, size, offset, mask_flags
     {0x60, true, 64, 80},  // name, size, part_id/region, offset, mask_flags

@@ -1,6 +1,7 @@
 #pragma once
 
-// MediaTek partition management table (partitions.md §4): names for MBR/EBR partitions.
+// MediaTek partition management table (docs/protocol/partitions.md §4): names for MBR/EBR
+// partitions.
 
 #include <cstddef>
 #include <cstdint>
@@ -43,8 +44,8 @@ struct Pmt {
 };
 
 // Decodes a bare record array (as stored after the header, or as returned by DA command A5),
-// guessing the record stride (§4.2): the first of 0x58, 0x60, 0x4C for which every record up to
-// the all-zero name has a printable, NUL-terminated, zero-padded name, 512-aligned size and
+// guessing the record stride (docs/protocol/partitions.md §4.2): the first of 0x58, 0x60, 0x4C for
+// which every record up to the all-zero name has a printable, NUL-terminated, zero-padded name, 512-aligned size and
 // offset, and offsets that never decrease and start inside the region. At least two records are
 // required: a single record matches several strides by accident.
 Parsed<PmtRecords> parse_pmt_records(std::span<const std::uint8_t> records, std::uint64_t region_size);

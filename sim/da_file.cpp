@@ -67,7 +67,8 @@ ExpectedDa load_expected_da(const std::filesystem::path& file, const DeviceIdent
   const std::uint32_t count = r.u32(0x68);
   if (count == 0) r.fail("has no DA entries");
 
-  // da-file.md §2.1: an old-style file has 0xD8-byte entries, recognisable by the second entry's magic.
+  // docs/protocol/da-file.md §2.1: an old-style file has 0xD8-byte entries, recognisable by the second
+  // entry's magic.
   const bool old_entries = data.size() >= kHeaderSize + kEntrySizeOld + 2 &&
                            r.u16(kHeaderSize + kEntrySizeOld) == kEntryMagic;
   const std::size_t entry_size = old_entries ? kEntrySizeOld : kEntrySizeNew;

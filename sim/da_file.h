@@ -1,5 +1,5 @@
-// The simulator's own reader of MTK_AllInOne_DA*.bin (da-file.md §1-§4): just enough to know which
-// stage-1 / stage-2 bytes a host must upload to an MT8590. Independent of the host's parser in da/.
+// The simulator's own reader of MTK_AllInOne_DA*.bin (docs/protocol/da-file.md §1-§4): just enough
+// to know which stage-1 / stage-2 bytes a host must upload to an MT8590. Independent of the host's parser in da/.
 #pragma once
 
 #include <cstdint>

@@ -32,11 +32,12 @@ struct DeviceContext {
   DaState& da_state;
 };
 
-// Preloader from power-on until an accepted JUMP_DA (preloader.md §3-§5).
+// Preloader from power-on until an accepted JUMP_DA (docs/protocol/preloader.md §3-§5).
 void run_preloader(DeviceContext& ctx);
-// DA1: sync, versions, stage-2 config and upload, then DA2's report and trailer (legacy-da.md §2-§5).
+// DA1: sync, versions, stage-2 config and upload, then DA2's report and trailer
+// (docs/protocol/legacy-da.md §2-§5).
 void run_da1(DeviceContext& ctx);
-// DA2 command loop (legacy-da.md §6-§13); leaves only by exception.
+// DA2 command loop (docs/protocol/legacy-da.md §6-§13); leaves only by exception.
 [[noreturn]] void run_da2(DeviceContext& ctx);
 
 class Device {

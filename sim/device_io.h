@@ -59,7 +59,8 @@ class DeviceIo {
   void read_fields(std::span<std::uint8_t> out, std::initializer_list<std::size_t> widths, std::string_view what);
   std::uint16_t read_u16(std::string_view what);
   std::uint32_t read_u32(std::string_view what);
-  // Swallows host input for `duration`; returns the last byte seen, if any (legacy-da.md §9.2).
+  // Swallows host input for `duration`; returns the last byte seen, if any
+  // (docs/protocol/legacy-da.md §9.2).
   std::optional<std::uint8_t> discard_for(std::chrono::milliseconds duration, std::string_view what);
   // Offset in the host->device stream of the next byte to be consumed.
   std::uint64_t rx_offset() const { return rx_offset_; }

@@ -1,5 +1,6 @@
 // Device-side view of a transport: the simulated firmware reads host bytes and emits "units" (one bulk
-// transfer each, usb.md §5.1) through this interface. Endpoints (socket, pty, USB model) implement it.
+// transfer each, docs/protocol/usb.md §5.1) through this interface. Endpoints (socket, pty, USB model)
+// implement it.
 #pragma once
 
 #include <chrono>
@@ -59,7 +60,8 @@ class DeviceLink {
   // A zero-length packet after the units sent so far (ends the host's current IN transfer). Streams
   // have no packets.
   virtual void send_zero_length_packet() {}
-  // "Tool present" (usb.md §4.1): USB after SET_LINE_CODING; streams while a host is connected.
+  // "Tool present" (docs/protocol/usb.md §4.1): USB after SET_LINE_CODING; streams while a host is
+  // connected.
   virtual bool tool_present() const = 0;
   // Drops off the bus; a speed switch re-enumerates as the DA port.
   virtual void disconnect(bool speed_switch) = 0;

@@ -1,4 +1,4 @@
-// The PMT a DA would return for `A5` (legacy-da.md §11): taken from the user area image.
+// The PMT a DA would return for `A5` (docs/protocol/legacy-da.md §11): taken from the user area image.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Preloader download mode (preloader.md §3-§5): LISTEN with READY, the 300 ms handshake window, and the
-// command loop up to JUMP_DA. Every reply field is its own unit, as the tables list them.
+// Preloader download mode (docs/protocol/preloader.md §3-§5): LISTEN with READY, the 300 ms handshake
+// window, and the command loop up to JUMP_DA. Every reply field is its own unit, as the tables list them.
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -167,7 +167,7 @@ class Preloader {
     bool matches = true;
     if (expected) {
       const std::size_t want = expected->bytes.size();
-      // mtkclient pads an odd region with one zero byte (da-file.md §4).
+      // mtkclient pads an odd region with one zero byte (docs/protocol/da-file.md §4).
       const bool length_ok = length == want || (want % 2 == 1 && length == want + 1);
       if (!length_ok || sig_len != expected->sig_len) {
         spdlog::warn("SEND_DA: length 0x{:X}/sig 0x{:X} differ from the DA file's stage 1 (0x{:X}/0x{:X})", length,

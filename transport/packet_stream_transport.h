@@ -1,5 +1,5 @@
-// A byte stream over bulk USB packets. THE rule (usb.md §5.2): every IN transfer asks for a whole
-// number of wMaxPacketSize packets and surplus bytes are kept for the next read. Asking for exactly
+// A byte stream over bulk USB packets. THE rule (docs/protocol/usb.md §5.2): every IN transfer asks
+// for a whole number of wMaxPacketSize packets and surplus bytes are kept for the next read. Asking for exactly
 // N bytes is what makes libusb report "overflow" when the device packs more into one packet
 // (mtkclient 2.x on the NW-A50).
 #pragma once

@@ -1,5 +1,5 @@
-// Synthetic Preloader headers at the start of boot1 (partitions.md §7). Nothing executes them;
-// they exist so hosts can recognise a boot1 dump the way mtkclient does.
+// Synthetic Preloader headers at the start of boot1 (docs/protocol/partitions.md §7). Nothing
+// executes them; they exist so hosts can recognise a boot1 dump the way mtkclient does.
 #include <array>
 
 #include "sim/image/byte_order.h"

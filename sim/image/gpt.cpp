@@ -1,4 +1,5 @@
-// GPT as in partitions.md §2: protective MBR, primary header + entries, backup at the end.
+// GPT as in docs/protocol/partitions.md §2: protective MBR, primary header + entries, backup at the
+// end.
 #include <zlib.h>
 
 #include <array>

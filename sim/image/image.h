@@ -1,5 +1,6 @@
 // Disk images for mtkfs-sim: the four eMMC hardware partitions of a simulated NW-A50 and a
-// synthetic Download Agent file (spec: partitions.md §2-§7, da-file.md §5; details in README.md).
+// synthetic Download Agent file (spec: docs/protocol/partitions.md §2-§7, docs/protocol/da-file.md §5;
+// details in README.md).
 #pragma once
 
 #include <cstddef>
@@ -26,7 +27,7 @@ struct InitOptions {
 // Throws std::runtime_error with a message naming the offending option or file.
 void init_disk(const InitOptions&);
 
-// Writes the 0x4400-byte synthetic DA container of da-file.md §5.
+// Writes the 0x4400-byte synthetic DA container of docs/protocol/da-file.md §5.
 void write_synthetic_da(const std::filesystem::path& file);
 
 // pattern: every 8-byte little-endian word at byte offset `off` of region `id` holds
@@ -38,7 +39,7 @@ std::uint64_t pattern_word(std::uint8_t region_id, std::uint64_t offset);
 inline constexpr std::uint64_t kSector = 512;
 inline constexpr std::uint8_t kRegionBoot1 = 1, kRegionBoot2 = 2, kRegionRpmb = 3, kRegionUser = 8;
 
-// User-area offsets of the MediaTek MBR/EBR scheme (partitions.md §5.2).
+// User-area offsets of the MediaTek MBR/EBR scheme (docs/protocol/partitions.md §5.2).
 inline constexpr std::uint64_t kEbr1Offset = 0x80000;
 inline constexpr std::uint64_t kEbrReservation = 0x80000;
 inline constexpr std::uint64_t kEbr2Offset = 0x100000;
@@ -85,7 +86,7 @@ inline constexpr std::uint64_t kPatternBinSize = 1 << 20;
 // region id, so a file read from the wrong place never looks right by accident).
 std::uint64_t pattern_bin_word(std::uint64_t offset);
 
-// The synthetic DA file's identifying strings (da-file.md §5).
+// The synthetic DA file's identifying strings (docs/protocol/da-file.md §5).
 inline constexpr std::size_t kSyntheticDaSize = 0x4400;
 inline constexpr std::string_view kDa1Tag = "MTKFS-SIM DA1";
 inline constexpr std::string_view kDa2Tag = "MTKFS-SIM DA2";

@@ -1,5 +1,5 @@
-// MBR/EBR chain in MediaTek ptgen style (partitions.md §3.3, §5.2): three primaries, EBR1 at
-// 0x80000 and EBR2..EBR9 in the 512 KiB reservations from 0x100000, three logicals per EBR.
+// MBR/EBR chain in MediaTek ptgen style (docs/protocol/partitions.md §3.3, §5.2): three primaries,
+// EBR1 at 0x80000 and EBR2..EBR9 in the 512 KiB reservations from 0x100000, three logicals per EBR.
 #include <array>
 #include <stdexcept>
 #include <string>

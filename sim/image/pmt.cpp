@@ -1,4 +1,5 @@
-// PMT v1.1 (partitions.md §4.1, §5.3): 0x58-byte records at user size - 1 MiB, mirror after it.
+// PMT v1.1 (docs/protocol/partitions.md §4.1, §5.3): 0x58-byte records at user size - 1 MiB, mirror
+// after it.
 #include <array>
 #include <stdexcept>
 #include <string>

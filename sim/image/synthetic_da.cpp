@@ -1,5 +1,5 @@
-// The minimal legacy DA container of da-file.md §5. The simulator never runs DA code, so the
-// regions only need the right geometry, recognisable tags and DA1's hash of DA2.
+// The minimal legacy DA container of docs/protocol/da-file.md §5. The simulator never runs DA code,
+// so the regions only need the right geometry, recognisable tags and DA1's hash of DA2.
 #include <openssl/evp.h>
 
 #include <array>

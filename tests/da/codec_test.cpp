@@ -63,8 +63,8 @@ TEST(FlashReport, ParsesTheSpecExample) {
   EXPECT_EQ(r.random_id[15], 0x3B);
 }
 
-// The older report layout: u32 NAND size, count at 0x27 (legacy-da.md §5.1 host rule). The rule
-// reads the u64 layout's count at 0x2B first, which here is the second NAND id: it must be 0.
+// The older report layout: u32 NAND size, count at 0x27 (docs/protocol/legacy-da.md §5.1 host
+// rule). The rule reads the u64 layout's count at 0x2B first, which here is the second NAND id: it must be 0.
 TEST(FlashReport, NandU32LayoutShiftsEverythingAfterIt) {
   Bytes head = testing::repeat(0, 0x1C) + testing::be32(0xBC4) + Bytes{0} + testing::be16(0) +
                testing::be32(0x12345678) + testing::be16(3);  // 13-byte NAND block
@@ -123,7 +123,8 @@ TEST(Trailer, PrefixedVariant) {
   EXPECT_EQ(r.boot_style, 0x44u);
 }
 
-// usb.md §8 only infers the prefix 00 00 00 00; the markers around the plain trailer decide.
+// docs/protocol/usb.md §8 only infers the prefix 00 00 00 00; the markers around the plain trailer
+// decide.
 TEST(Trailer, AnyFourBytePrefixBeforeTheMarkers) {
   const Bytes t = Bytes{0x12, 0x34, 0x00, 0xFF, 0x5A} + testing::be32(0x55) + testing::be32(0x66) +
                   Bytes{0xC1};

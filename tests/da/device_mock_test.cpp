@@ -91,8 +91,8 @@ TEST_F(DeviceMockTest, ConnectWithReadyNoiseNoSwallowAndPrefixedTrailer) {
   EXPECT_TRUE(s.finished()) << s.position();
 }
 
-// legacy-da.md §3: bromver in the stage-2 config is the byte GET_VERSION (FF) returned, whatever
-// it was (add_stage2_config expects it as the first config byte).
+// docs/protocol/legacy-da.md §3: bromver in the stage-2 config is the byte GET_VERSION (FF)
+// returned, whatever it was (add_stage2_config expects it as the first config byte).
 TEST_F(DeviceMockTest, GetVersionAnswerIsSentBackAsBromver) {
   ScriptedTransport& s = next_script();
   ConnectScript options;
@@ -103,8 +103,8 @@ TEST_F(DeviceMockTest, GetVersionAnswerIsSentBackAsBromver) {
   EXPECT_TRUE(s.finished()) << s.position();
 }
 
-// legacy-da.md §5.3: the real trailer was never captured. An unknown one is logged, the rest of
-// what the DA sent is drained, and a DA that answers the 72 probe cleanly is used as usual.
+// docs/protocol/legacy-da.md §5.3: the real trailer was never captured. An unknown one is logged,
+// the rest of what the DA sent is drained, and a DA that answers the 72 probe cleanly is used as usual.
 TEST_F(DeviceMockTest, UnknownTrailerIsFollowedByAResync) {
   LogCapture log;
   ScriptedTransport& s = next_script();

@@ -1,5 +1,6 @@
-// The NW-A50 conversation of the spec (README "Sequence at a glance", preloader.md §6.1,
-// legacy-da.md §2-§7), written out as expected host bytes and canned device replies.
+// The NW-A50 conversation of docs/protocol/README.md ("Session at a glance",
+// docs/protocol/preloader.md §6.1, docs/protocol/legacy-da.md §2-§7), written out as expected host
+// bytes and canned device replies.
 #pragma once
 
 #include <cstdint>
@@ -9,14 +10,15 @@
 
 namespace mtkfs::testing {
 
-// legacy-da.md §5.2: the 226-byte report of the simulator profile, CID 15 01 00 41 ….
+// docs/protocol/legacy-da.md §5.2: the 226-byte report of the simulator profile, CID 15 01 00 41 ….
 Bytes nw_a50_report();
 Bytes plain_trailer();     // 5A 00000000 00000000 C1
 Bytes prefixed_trailer();  // 00000000 + plain
 
-// XOR of little-endian 16-bit words (preloader.md §5.7), written independently of da/.
+// XOR of little-endian 16-bit words (docs/protocol/preloader.md §5.7), written independently of
+// da/.
 std::uint16_t xor16(const Bytes& data);
-// Byte sum mod 0x10000 (legacy-da.md §9).
+// Byte sum mod 0x10000 (docs/protocol/legacy-da.md §9).
 std::uint16_t sum16(const Bytes& data);
 
 struct ConnectScript {

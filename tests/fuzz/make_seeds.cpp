@@ -1,8 +1,8 @@
 // Writes the seed corpora of tests/fuzz/corpus/ (run by hand when an input format changes):
 //   mtkfs_fuzz_make_seeds <corpus dir>
 // Partition disks come from the partition tests' independent table writers; the DA file is
-// da-file.md §5; device replies and host conversations are hand-built from the spec tables or
-// recorded from a real mtkfs host talking to the in-process simulator (seeds_protocol.cpp).
+// docs/protocol/da-file.md §5; device replies and host conversations are hand-built from the spec
+// tables or recorded from a real mtkfs host talking to the in-process simulator (seeds_protocol.cpp).
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -81,7 +81,8 @@ void partition_seeds(const std::filesystem::path& corpus) {
     write_seed(dir, "nwa50_mbr_pmt", disk_seed(disk, 0));
   }
   {
-    // One unnamed partition whose ext4 superblock names it (§6 item 5), PMT in the old layout.
+    // One unnamed partition whose ext4 superblock names it (docs/protocol/partitions.md §6
+    // item 5), PMT in the old layout.
     pb::SparseDisk disk(8ull << 20);
     disk.write_sector(0, pb::mbr_sector({{0x83, 2048, 4096}, {0x83, 6144, 4096}}));
     std::vector<std::uint8_t> sb(0x200, 0);

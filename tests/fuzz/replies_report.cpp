@@ -22,7 +22,7 @@ namespace w = wire::da;
 
 constexpr std::size_t kTail = w::kReportNandGeometrySize + w::kReportEmmcSize + w::kReportSdmmcSize + w::kReportConfigSize;
 
-// The report length from the NAND id counts, read independently (legacy-da.md §5.1).
+// The report length from the NAND id counts, read independently (docs/protocol/legacy-da.md §5.1).
 std::size_t expected_length(Bytes head) {
   const std::size_t count64 = da::bytes::be16(head, 0x2B);
   if (count64 != 0) return 0x2D + 2 * count64 + kTail;
@@ -42,8 +42,8 @@ void same_report(const da::FlashReport& a, const da::FlashReport& b) {
 
 void check_trailer(const da::ReportTrailer& t, Bytes raw) {
   FUZZ_CHECK(std::equal(t.raw.begin(), t.raw.end(), raw.begin(), raw.end()), "trailer bytes not kept");
-  // legacy-da.md §5.3 host rule, widened: byte 0 == 5A is variant A; otherwise any 4 bytes
-  // followed by 5A … C1 are variant B; anything else is unknown (the caller resynchronises).
+  // docs/protocol/legacy-da.md §5.3 host rule, widened: byte 0 == 5A is variant A; otherwise any 4
+  // bytes followed by 5A … C1 are variant B; anything else is unknown (the caller resynchronises).
   const bool plain = raw.size() == w::kTrailerSize && raw[0] == w::kAck;
   const bool prefixed = raw.size() == w::kTrailerSize + w::kTrailerPrefixSize && raw[0] != w::kAck &&
                         raw[w::kTrailerPrefixSize] == w::kAck && raw.back() == w::kSocOk;

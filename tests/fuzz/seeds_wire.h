@@ -1,4 +1,5 @@
-// Hand-built protocol bytes for the seeds (legacy-da.md §2, §5, §6-§13; preloader.md §3-§5).
+// Hand-built protocol bytes for the seeds (docs/protocol/legacy-da.md §2, §5, §6-§13;
+// docs/protocol/preloader.md §3-§5).
 #pragma once
 
 #include <cstdint>

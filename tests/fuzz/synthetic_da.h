@@ -1,5 +1,5 @@
-// The minimal synthetic DA file of da-file.md §5 (0x4400 bytes, one 0xDC entry for hw code
-// 0x8590, stage 1 = region 1, stage 2 = region 2), for seeds and for fuzz_da_replies' Device mode.
+// The minimal synthetic DA file of docs/protocol/da-file.md §5 (0x4400 bytes, one 0xDC entry for hw
+// code 0x8590, stage 1 = region 1, stage 2 = region 2), for seeds and for fuzz_da_replies' Device mode.
 #pragma once
 
 #include <cstdint>

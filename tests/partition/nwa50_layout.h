@@ -1,8 +1,8 @@
 #pragma once
 
-// The NW-A50 user area of partitions.md §5.1 (p2..p29), laid out with ptgen conventions (§3.3,
-// §5.2): MBR slot 0 -> EBR1 at LBA 0x400, slots 1-3 = p2..p4; EBR1 and EBR2..EBR9 (LBA 0x800 +
-// k*0x400) hold three data entries each plus a link relative to EBR1.
+// The NW-A50 user area of docs/protocol/partitions.md §5.1 (p2..p29), laid out with ptgen
+// conventions (docs/protocol/partitions.md §3.3, §5.2): MBR slot 0 -> EBR1 at LBA 0x400, slots 1-3
+// = p2..p4; EBR1 and EBR2..EBR9 (LBA 0x800 + k*0x400) hold three data entries each plus a link relative to EBR1.
 
 #include <cstdint>
 #include <string>
@@ -74,7 +74,8 @@ inline void write_nwa50_mbr(SparseDisk& disk, LastCount last_count) {
   }
 }
 
-// PMT v1.1 records as the simulator writes them (§5.3): mbr, ebr1..ebr9, then p2..p29.
+// PMT v1.1 records as the simulator writes them (docs/protocol/partitions.md §5.3): mbr,
+// ebr1..ebr9, then p2..p29.
 inline std::vector<PmtEntry> nwa50_pmt_entries() {
   std::vector<PmtEntry> entries = {{"mbr", 0, 0x80000}, {"ebr1", 0x80000, 0x80000}};
   for (int k = 0; k < 8; ++k)

@@ -1,4 +1,5 @@
-// (b) DA1 and DA2 states and commands (legacy-da.md §2-§13), mostly over the socket endpoint.
+// (b) DA1 and DA2 states and commands (docs/protocol/legacy-da.md §2-§13), mostly over the socket
+// endpoint.
 #include <gtest/gtest.h>
 
 #include "sim_fixture.h"
@@ -45,7 +46,7 @@ TEST_F(DaTest, ReadsBoot1Boot2AndUserInSeveralChunks) {
   EXPECT_EQ(read_d6(*host, 0, 0x1000), Bytes(boot2.begin(), boot2.begin() + 0x1000));
   select_partition(*host, 0x08);
   EXPECT_EQ(read_d6(*host, 0x100000, 0x10000, 0x3000), user);
-  // Unaligned ranges are accepted by default (legacy-da.md §9).
+  // Unaligned ranges are accepted by default (docs/protocol/legacy-da.md §9).
   EXPECT_EQ(read_d6(*host, 0x100011, 0x1234, 0x1000), Bytes(user.begin() + 0x11, user.begin() + 0x11 + 0x1234));
   expect_alive();
 }

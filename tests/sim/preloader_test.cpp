@@ -1,4 +1,5 @@
-// (b) Preloader states and commands (preloader.md §3-§5), over the socket endpoint unless USB matters.
+// (b) Preloader states and commands (docs/protocol/preloader.md §3-§5), over the socket endpoint
+// unless USB matters.
 #include <gtest/gtest.h>
 
 #include "sim_fixture.h"

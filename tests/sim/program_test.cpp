@@ -82,7 +82,8 @@ TEST_F(Program, MakeDaAndInitProduceWhatTheServerAccepts) {
     SimProcess init({"init", disk.string(), "--layout", "mbr"});
     EXPECT_EQ(init.wait_exit(60s), 0) << init.first_line();
   }
-  // The synthetic DA has the layout of da-file.md §5, so the hand-written flow applies unchanged.
+  // The synthetic DA has the layout of docs/protocol/da-file.md §5, so the hand-written flow
+  // applies unchanged.
   const sim::ExpectedDa expected = sim::load_expected_da(da_path, {0x8590, 0xCB01, 0x0102});
   TestDa da;
   da.stage1 = expected.stage1.bytes;

@@ -1,5 +1,5 @@
-// Shared pieces of the simulator tests: a DA file built here from da-file.md §5, region files with known
-// content, and the host's side of the standard flow (bytes written out from the spec).
+// Shared pieces of the simulator tests: a DA file built here from docs/protocol/da-file.md §5, region
+// files with known content, and the host's side of the standard flow (bytes written out from the spec).
 #pragma once
 
 #include <fcntl.h>
@@ -16,8 +16,8 @@
 
 namespace mtkfs::simtest {
 
-// The synthetic DA file of da-file.md §5 (0x4400 bytes, one 0x8590 entry, regions 0/1/2), with
-// deterministic payloads; `flavour` changes the payload bytes only, for "wrong DA file" tests.
+// The synthetic DA file of docs/protocol/da-file.md §5 (0x4400 bytes, one 0x8590 entry, regions 0/1/2),
+// with deterministic payloads; `flavour` changes the payload bytes only, for "wrong DA file" tests.
 struct TestDa {
   Bytes file;
   Bytes stage1;  // region 1: 0x1000 body + 0x100 signature
@@ -61,7 +61,8 @@ struct TestDa {
     return path;
   }
 
-  // XOR of little-endian 16-bit words (preloader.md §5.7), computed independently of the simulator.
+  // XOR of little-endian 16-bit words (docs/protocol/preloader.md §5.7), computed independently of the
+  // simulator.
   static std::uint16_t xor16(const Bytes& data) {
     std::uint16_t x = 0;
     for (std::size_t i = 0; i < data.size(); i += 2) {
@@ -100,8 +101,8 @@ inline Bytes pattern(std::size_t n, std::uint8_t seed) {
   return out;
 }
 
-// Handshake as preloader.md §3.3 recommends to hosts: send A0, discard everything that is not 5F (READY
-// text, stale replies), resend A0 until 5F, then 0A 50 05 with exact replies; start over on any mismatch.
+// Handshake as docs/protocol/preloader.md §3.3 recommends to hosts: send A0, discard everything that is
+// not 5F (READY text, stale replies), resend A0 until 5F, then 0A 50 05 with exact replies; start over on any mismatch.
 inline bool try_handshake(HostLink& host) {
   bool synced = false;
   for (int attempt = 0; attempt < 10 && !synced; ++attempt) {
@@ -130,7 +131,7 @@ inline void handshake(HostLink& host) {
   FAIL() << "handshake failed";
 }
 
-// preloader.md §6.1 after the handshake, up to the DA's first byte.
+// docs/protocol/preloader.md §6.1 after the handshake, up to the DA's first byte.
 inline void preloader_to_da(HostLink& host, const TestDa& da) {
   host.send({0xFD});
   host.expect_units({{0xFD}, {0x85, 0x90}, {0x00, 0x00}}, "FD");
@@ -171,7 +172,8 @@ inline Bytes emmc_cid() {
   return {0x15, 0x01, 0x00, 0x41, 0x47, 0x4E, 0x44, 0x33, 0x52, 0x07, 0x12, 0x34, 0x56, 0x78, 0xA1, 0xE3};
 }
 
-// legacy-da.md §2-§4: DA1 sync with `nand_ids` ids, versions, 18-byte config, stage-2 upload.
+// docs/protocol/legacy-da.md §2-§4: DA1 sync with `nand_ids` ids, versions, 18-byte config, stage-2
+// upload.
 inline void da1_to_stage2_ack(HostLink& host, const TestDa& da, std::uint16_t nand_ids = 7,
                               std::uint8_t force_charge = 0x02) {
   host.expect_units({{0xC0}, {0x00, 0x00, 0x0B, 0xC4}, {0x00, static_cast<std::uint8_t>(nand_ids)}}, "DA1 sync");
@@ -196,7 +198,7 @@ inline void da1_to_stage2_ack(HostLink& host, const TestDa& da, std::uint16_t na
   host.expect_unit({0x5A}, "stage-2 final ACK");
 }
 
-// The 226-byte report of legacy-da.md §5.2 for the given sizes, as 7 units.
+// The 226-byte report of docs/protocol/legacy-da.md §5.2 for the given sizes, as 7 units.
 inline std::vector<Bytes> report_units(std::uint64_t boot1, std::uint64_t boot2, std::uint64_t rpmb,
                                        std::uint64_t user) {
   Bytes r(226, 0);

@@ -1,6 +1,6 @@
 // A scripted device behind a BulkEndpoint with libusb IN semantics, for PacketStreamTransport tests.
 // Device "transfers" are split into wMaxPacketSize packets (short final packet, no ZLP), exactly as
-// usb.md §5.1 describes a Preloader/DA sending one unit.
+// docs/protocol/usb.md §5.1 describes a Preloader/DA sending one unit.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -25,7 +25,8 @@ EndpointInfo bulk(std::uint8_t address, std::uint16_t mps) {
   return {address, TransferType::bulk, mps};
 }
 
-// The NW-A50 Preloader (usb.md §2): interface 0 is the DATA interface, 1 the CDC control one.
+// The NW-A50 Preloader (docs/protocol/usb.md §2): interface 0 is the DATA interface, 1 the CDC
+// control one.
 std::vector<InterfaceInfo> nw_a50_preloader(std::uint16_t mps = 512) {
   InterfaceInfo data{0, 0, 0x0a, 0x00, 0x00, {bulk(0x01, mps), bulk(0x81, mps)}};
   InterfaceInfo control{1, 0, 0x02, 0x02, 0x01, {{0x83, TransferType::interrupt, 64}}};
