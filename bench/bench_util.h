@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/size.h"
+
 namespace mtkfs::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -23,28 +25,6 @@ inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// "4096", "0x1000", "64M", "1G", "64MiB" (binary multiples).
-inline std::uint64_t parse_size(const std::string& text) {
-  std::size_t used = 0;
-  std::uint64_t value = 0;
-  try {
-    value = std::stoull(text, &used, 0);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("not a size: '" + text + "'");
-  }
-  std::string suffix = text.substr(used);
-  if (suffix.size() == 3 && suffix.substr(1) == "iB") suffix = suffix.substr(0, 1);
-  if (suffix == "K" || suffix == "k")
-    value <<= 10;
-  else if (suffix == "M" || suffix == "m")
-    value <<= 20;
-  else if (suffix == "G" || suffix == "g")
-    value <<= 30;
-  else if (!suffix.empty())
-    throw std::invalid_argument("unknown size suffix in '" + text + "'");
-  return value;
 }
 
 inline double timespec_seconds(const timespec& t) {

@@ -56,7 +56,7 @@ void writer(int master, std::uint64_t total, const std::vector<std::uint8_t>& ch
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::uint64_t total = (argc > 1 ? mtkfs::bench::parse_size(argv[1]) : 256ull << 20);
+  const std::uint64_t total = (argc > 1 ? mtkfs::parse_size(argv[1], "size") : 256ull << 20);
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) fail("posix_openpt");
   const char* name = ::ptsname(master);

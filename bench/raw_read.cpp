@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "bench/usb_model_endpoint.h"
+#include "sim/usb_model_endpoint.h"
 #include "cache/cache.h"
 #include "da/device.h"
 #include "da/errors.h"
@@ -66,12 +66,12 @@ class UsbModelHost {
   std::unique_ptr<transport::Transport> open() {
     if (!model_->wait_enumerated(std::chrono::seconds(5)))
       throw transport::DisconnectedError("the simulated USB device is not on the bus");
-    // What UsbTransport does on open (usb.md §4.2): the line coding makes the Preloader listen.
+    // What UsbTransport does on open (docs/protocol/usb.md §4.2): the line coding makes the Preloader listen.
     const std::uint8_t coding[7] = {0x00, 0x10, 0x0E, 0x00, 0x00, 0x00, 0x08};
     model_->control_out(0x21, 0x20, 0, 0, coding);
     model_->control_out(0x21, 0x22, 2, 0, {});
     return std::make_unique<transport::PacketStreamTransport>(
-        std::make_unique<bench::UsbModelEndpoint>(*model_, counters_), "usb model (in process)",
+        std::make_unique<sim::UsbModelEndpoint>(*model_, counters_), "usb model (in process)",
         transport::BootStage::preloader);
   }
 
@@ -80,12 +80,12 @@ class UsbModelHost {
     for (pid_t id : sim_threads_) total += bench::tid_cpu_seconds(id);
     return total;
   }
-  const bench::UsbCounters& counters() const { return counters_; }
+  const sim::UsbTransferCounts& counters() const { return counters_; }
 
  private:
   std::unique_ptr<sim::UsbDeviceModel> model_;
   std::vector<pid_t> sim_threads_;
-  bench::UsbCounters counters_;
+  sim::UsbTransferCounts counters_;
 };
 
 wire::HwPartition partition_of(const std::string& name) {
@@ -170,7 +170,7 @@ class Runner {
   Result read_cached(std::uint64_t offset, std::uint64_t size) {
     Result r;
     cache::CacheOptions options;
-    options.cache_size = bench::parse_size(o_.cache_text);
+    options.cache_size = mtkfs::parse_size(o_.cache_text, "--cache-size");
     cache::Cache cache(device_, options);
     const cache::StreamId stream = cache.open_stream();
     std::vector<std::uint8_t> buffer(1 << 20);
@@ -235,9 +235,9 @@ int run(const Options& o) {
     return 0;
   }
   const wire::HwPartition part = partition_of(o.part_name);
-  const std::uint64_t size = bench::parse_size(o.size_text);
-  const std::uint64_t block = bench::parse_size(o.block_text);
-  const std::uint64_t offset = bench::parse_size(o.offset_text);
+  const std::uint64_t size = mtkfs::parse_size(o.size_text, "--size");
+  const std::uint64_t block = mtkfs::parse_size(o.block_text, "--block");
+  const std::uint64_t offset = mtkfs::parse_size(o.offset_text, "--offset");
   if (block == 0 || block % 512 || size % 512 || offset % 512)
     throw std::invalid_argument("--size, --offset and --block must be multiples of 512, block > 0");
   if (o.link_model != "none" && o.link_model != "usb2-hs")
@@ -256,7 +256,6 @@ int run(const Options& o) {
     connect.port = o.port;
     connect.usb_selector = o.usb == "any" ? "" : o.usb;
     connect.wait_seconds = 30;
-    connect.quiet = true;
     if (connect.socket.empty() && connect.port.empty() && o.usb.empty())
       throw std::invalid_argument("give --socket, --port, --usb or --usb-model");
     factory = [connect] { return transport::open_transport(connect); };

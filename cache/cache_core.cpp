@@ -12,7 +12,6 @@
 namespace mtkfs::cache::detail {
 namespace {
 
-constexpr std::uint64_t kSector = wire::kSectorSize;
 constexpr HwPartition kAllPartitions[] = {HwPartition::boot1, HwPartition::boot2, HwPartition::rpmb,
                                           HwPartition::gp1,   HwPartition::gp2,   HwPartition::gp3,
                                           HwPartition::gp4,   HwPartition::user};
@@ -114,7 +113,7 @@ CacheStats CacheCore::stats() const {
   return s;
 }
 
-void CacheCore::touch(Block& block, const BlockKey&) { lru_.splice(lru_.end(), lru_, block.lru_pos); }
+void CacheCore::touch(Block& block) { lru_.splice(lru_.end(), lru_, block.lru_pos); }
 
 bool CacheCore::evict_one() {
   for (auto it = lru_.begin(); it != lru_.end(); ++it) {
@@ -253,27 +252,22 @@ void CacheCore::read(HwPartition part, std::uint64_t offset, std::span<std::uint
   const std::uint64_t end = offset + out.size();
   const ByteRange ahead = readahead_.on_read(stream, part, offset, out.size(), size(part));
   bool queued_ahead = false;
-  for (std::uint64_t pos = offset; pos < end;) {
-    const BlockKey key = key_of(part, pos);
-    const std::size_t in_block = static_cast<std::size_t>(pos - key.index * options_.block_size);
-    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, block_length(key) - in_block));
-    Block& block = pin_block(lk, key);
+  for_each_piece(part, offset, out.size(), [&](const BlockPiece& p) {
+    Block& block = pin_block(lk, p.key);
     PinGuard pin(block, state_cv_);
-    const std::size_t first = in_block / kSector;
-    const std::size_t last = (in_block + chunk + kSector - 1) / kSector;
-    count_and_queue_load(key, block, first, last);
+    count_and_queue_load(p.key, block, p.first_sector(), p.end_sector());
     if (!queued_ahead) {
       // Queued together with the miss so the I/O thread turns them into one device read.
+      const std::uint64_t pos = offset + p.at;
       queue_readahead(part, {pos, std::min(end, pos + options_.readahead_max)});
       queue_readahead(part, ahead);
       queued_ahead = true;
     }
     io_cv_.notify_one();
-    wait_valid(lk, key, block, first, last);
-    std::memcpy(out.data() + (pos - offset), block.data.data() + in_block, chunk);
-    touch(block, key);
-    pos += chunk;
-  }
+    wait_valid(lk, p.key, block, p.first_sector(), p.end_sector());
+    std::memcpy(out.data() + p.at, block.data.data() + p.in_block, p.length);
+    touch(block);
+  });
 }
 
 void CacheCore::fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block, std::size_t begin,
@@ -316,23 +310,16 @@ void CacheCore::write(HwPartition part, std::uint64_t offset, std::span<const st
   if (data.empty()) return;
   Lock lk(mu_);
   throw_if_link_lost();
-  const std::uint64_t end = offset + data.size();
-  for (std::uint64_t pos = offset; pos < end;) {
-    const BlockKey key = key_of(part, pos);
-    const std::size_t in_block = static_cast<std::size_t>(pos - key.index * options_.block_size);
-    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, block_length(key) - in_block));
-    Block& block = pin_block(lk, key);
+  for_each_piece(part, offset, data.size(), [&](const BlockPiece& p) {
+    Block& block = pin_block(lk, p.key);
     PinGuard pin(block, state_cv_);
-    fill_partial_sectors(lk, key, block, in_block, in_block + chunk);
+    fill_partial_sectors(lk, p.key, block, p.in_block, p.in_block + p.length);
     wait_until_writable(lk, block);
-    std::memcpy(block.data.data() + in_block, data.data() + (pos - offset), chunk);
-    const std::size_t first = in_block / kSector;
-    const std::size_t last = (in_block + chunk + kSector - 1) / kSector;
-    block.valid.set(first, last);
-    dirty_bytes_ += block.dirty.set(first, last) * kSector;
-    touch(block, key);
-    pos += chunk;
-  }
+    std::memcpy(block.data.data() + p.in_block, data.data() + p.at, p.length);
+    block.valid.set(p.first_sector(), p.end_sector());
+    dirty_bytes_ += block.dirty.set(p.first_sector(), p.end_sector()) * kSector;
+    touch(block);
+  });
   // Start writing back early so a later flush or a memory shortage has less to wait for: as soon as one
   // full device transfer is dirty (waiting for half the cache left a 40 MB/s link idle while the first
   // 128 MiB of a big write arrived; docs/performance.md). After a failed background write-back only

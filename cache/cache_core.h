@@ -1,6 +1,7 @@
 // Internals of Cache (see cache.h for the thread model). Not part of the public API.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <condition_variable>
@@ -24,10 +25,23 @@
 
 namespace mtkfs::cache::detail {
 
+// The unit of every dirty/valid bit and of every device transfer the cache makes.
+inline constexpr std::uint64_t kSector = wire::kSectorSize;
+
 struct BlockKey {
   HwPartition part;
   std::uint64_t index;
   auto operator<=>(const BlockKey&) const = default;
+};
+
+// One cache block's share of a byte range: where it lies in the block and in the caller's buffer.
+struct BlockPiece {
+  BlockKey key;
+  std::size_t in_block;  // offset inside the block
+  std::size_t length;
+  std::size_t at;  // offset inside the caller's range
+  std::size_t first_sector() const { return in_block / kSector; }
+  std::size_t end_sector() const { return (in_block + length + kSector - 1) / kSector; }
 };
 
 // A block's bytes: one slot of the cache's BlockPool.
@@ -121,10 +135,21 @@ class CacheCore {
   void check_range(HwPartition part, std::uint64_t offset, std::uint64_t length) const;
   std::size_t block_length(const BlockKey& key) const;
   BlockKey key_of(HwPartition part, std::uint64_t offset) const;
+  // Calls fn(const BlockPiece&) for each block the range touches, in order.
+  template <class Fn>
+  void for_each_piece(HwPartition part, std::uint64_t offset, std::uint64_t length, Fn&& fn) const {
+    for (std::uint64_t pos = offset; pos < offset + length;) {
+      const BlockKey key = key_of(part, pos);
+      const auto in_block = static_cast<std::size_t>(pos - key.index * options_.block_size);
+      const auto piece =
+          static_cast<std::size_t>(std::min<std::uint64_t>(offset + length - pos, block_length(key) - in_block));
+      fn(BlockPiece{key, in_block, piece, static_cast<std::size_t>(pos - offset)});
+      pos += piece;
+    }
+  }
   void throw_if_link_lost() const;
   Block& pin_block(Lock& lk, const BlockKey& key);
-  void unpin(Block& block);
-  void touch(Block& block, const BlockKey& key);
+  void touch(Block& block);
   bool evict_one();
   bool evict_until_fits(std::size_t bytes);
   // Waits (lock released) until `bytes` more fit, writing dirty data back if that is what it takes.

@@ -10,8 +10,6 @@
 namespace mtkfs::cache::detail {
 namespace {
 
-constexpr std::uint64_t kSector = wire::kSectorSize;
-
 std::string describe_range(HwPartition part, std::uint64_t begin, std::uint64_t end) {
   return fmt::format("{} bytes at {}+{:#x}", end - begin, da::partition_name(part), begin);
 }

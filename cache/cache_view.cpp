@@ -5,12 +5,6 @@
 
 namespace mtkfs::cache::detail {
 
-namespace {
-
-constexpr std::uint64_t kSector = wire::kSectorSize;
-
-}  // namespace
-
 void CacheCore::wait_until_writable(Lock& lk, Block& block) {
   state_cv_.wait(lk, [&] { return (!block.loading_in_place && block.viewers == 0) || link_lost_ || stopping_; });
   throw_if_link_lost();
@@ -28,22 +22,20 @@ void CacheCore::read_in_place(HwPartition part, std::uint64_t offset, std::size_
   // Like read(), for one block; a single pin while waiting for memory, so readers cannot block each other.
   Block& block = pin_block(lk, key);
   PinGuard pin(block, state_cv_);
-  const std::size_t in_block = static_cast<std::size_t>(offset - key.index * options_.block_size);
-  const std::size_t first = in_block / kSector;
-  const std::size_t last = (in_block + length + kSector - 1) / kSector;
-  count_and_queue_load(key, block, first, last);
+  const BlockPiece p{key, static_cast<std::size_t>(offset - key.index * options_.block_size), length, 0};
+  count_and_queue_load(key, block, p.first_sector(), p.end_sector());
   queue_readahead(part, {offset, offset + length});
   queue_readahead(part, ahead);
   io_cv_.notify_one();
-  wait_valid(lk, key, block, first, last);
-  touch(block, key);
+  wait_valid(lk, key, block, p.first_sector(), p.end_sector());
+  touch(block);
 
   // Valid sectors are never loaded over, and writers wait for viewers == 0: the bytes hold still.
   ++block.viewers;
   lk.unlock();
   std::exception_ptr error;
   try {
-    consume(std::span<const std::uint8_t>(block.data.data() + in_block, length));
+    consume(std::span<const std::uint8_t>(block.data.data() + p.in_block, length));
   } catch (...) {
     error = std::current_exception();
   }

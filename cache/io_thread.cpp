@@ -9,8 +9,6 @@
 namespace mtkfs::cache::detail {
 namespace {
 
-constexpr std::uint64_t kSector = wire::kSectorSize;
-
 // Copies loaded bytes into the sectors the block does not know yet; sectors already valid were written
 // (or filled) after the device read was issued and are newer than the device's copy.
 void merge_loaded(Block& block, const std::uint8_t* loaded) {

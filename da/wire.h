@@ -1,33 +1,18 @@
-// Wire constants of the MediaTek Preloader and legacy DA protocols (see ../shared/spec).
+// Wire constants of the MediaTek Preloader and legacy DA protocols (see docs/protocol).
 // This header is the only thing the simulator shares with the host side: values, never logic.
 #pragma once
 
 #include <cstdint>
 
+#include "transport/usb_ids.h"  // USB identities and CDC requests
+
 namespace mtkfs::wire {
 
-// USB identities (usb.md §1).
-inline constexpr std::uint16_t kMediatekVid = 0x0e8d;
-inline constexpr std::uint16_t kPidBrom = 0x0003;
-inline constexpr std::uint16_t kPidPreloader = 0x2000;
-inline constexpr std::uint16_t kPidDa = 0x2001;
-inline constexpr std::uint16_t kPidPreloaderAlt20ff = 0x20ff;
-inline constexpr std::uint16_t kPidPreloaderAlt3000 = 0x3000;
-inline constexpr std::uint16_t kPidPreloaderAlt6000 = 0x6000;
-inline constexpr std::uint16_t kUsbMaxPacketHighSpeed = 512;
-inline constexpr std::uint16_t kUsbMaxPacketFullSpeed = 64;
-
-// CDC class requests (usb.md §4).
-inline constexpr std::uint8_t kCdcSetLineCoding = 0x20;
-inline constexpr std::uint8_t kCdcGetLineCoding = 0x21;
-inline constexpr std::uint8_t kCdcSetControlLineState = 0x22;
-inline constexpr std::uint8_t kCdcSendBreak = 0x23;
-
-// Preloader handshake (preloader.md §3).
+// Preloader handshake (docs/protocol/preloader.md §3).
 inline constexpr std::uint8_t kHandshake[4] = {0xA0, 0x0A, 0x50, 0x05};
 inline constexpr std::uint8_t kReadyText[5] = {'R', 'E', 'A', 'D', 'Y'};
 
-// Preloader commands (preloader.md §4).
+// Preloader commands (docs/protocol/preloader.md §4).
 namespace pl {
 inline constexpr std::uint8_t kGetHwCode = 0xFD;
 inline constexpr std::uint8_t kGetHwSwVer = 0xFC;
@@ -48,7 +33,7 @@ inline constexpr std::uint16_t kStatusCountZero = 0xFFFE;
 inline constexpr std::uint16_t kStatusOverflow = 0xFFFD;
 }  // namespace pl
 
-// Legacy DA (legacy-da.md §1, §6).
+// Legacy DA (docs/protocol/legacy-da.md §1, §6).
 namespace da {
 inline constexpr std::uint8_t kSync = 0xC0;
 inline constexpr std::uint8_t kAck = 0x5A;
@@ -87,7 +72,7 @@ inline constexpr std::size_t kStage2ConfigSize = 18;
 inline constexpr std::size_t kReadHeaderSize = 19;
 inline constexpr std::size_t kWriteHeaderSize = 23;
 inline constexpr std::size_t kReportSize = 226;
-// Report units (legacy-da.md §5.1), in order; the NAND id list unit is count*2 bytes.
+// Report units (docs/protocol/legacy-da.md §5.1), in order; the NAND id list unit is count*2 bytes.
 inline constexpr std::size_t kReportNorSize = 0x1C;
 inline constexpr std::size_t kReportNandSize = 0x11;
 inline constexpr std::size_t kReportNandGeometrySize = 9;
@@ -98,7 +83,7 @@ inline constexpr std::size_t kTrailerSize = 10;
 inline constexpr std::size_t kTrailerPrefixSize = 4;
 }  // namespace da
 
-// eMMC hardware partition ids used by DA commands 60 and 62 (legacy-da.md §6.2).
+// eMMC hardware partition ids used by DA commands 60 and 62 (docs/protocol/legacy-da.md §6.2).
 enum class HwPartition : std::uint8_t {
   boot1 = 1,
   boot2 = 2,

@@ -1,7 +1,7 @@
 // The mtkfs FUSE filesystem: image files of the eMMC hardware partitions and of the partitions in the user
 // area, served through the sector cache. Thread model: fuse/THREADS.md.
 //
-// How a program mounts it (fuse/mount_command.cpp; a background mount forks before step 1, see
+// How a program mounts it (app/mount_command.cpp; a background mount forks before step 1, see
 // fuse/THREADS.md):
 //   1. connect the device (BlockDevice);
 //   2. Cache cache(device, cache_options);             // starts the device I/O thread
@@ -32,7 +32,7 @@
 
 struct fuse_session;
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 
 struct FsOptions {
   bool writable = false;     // "rw": user_area.img and partitions/*.img accept writes
@@ -63,11 +63,6 @@ class FuseMount {
 
   const std::string& mountpoint() const { return mountpoint_; }
 
-  // Forks into the background (fuse_daemonize): the parent exits 0, the child continues detached with
-  // stdio on /dev/null and cwd "/". Call before any thread exists (before constructing the Cache).
-  // The mtkfs program does not use it: it forks before connecting the device (fuse/background.h).
-  static void daemonize();
-
  private:
   friend int run_filesystem(FuseMount&, const FsOptions&, cache::Cache&, const std::vector<partition::Extent>&);
   void finish();  // unmount + destroy the session (runs the destroy callback: final flush)
@@ -87,4 +82,4 @@ int run_filesystem(FuseMount& mount, const FsOptions& options, cache::Cache& cac
 int run_filesystem(const std::string& mountpoint, const FsOptions& options, cache::Cache& cache,
                    const std::vector<partition::Extent>& partitions);
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

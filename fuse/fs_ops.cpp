@@ -16,11 +16,10 @@
 
 #include "da/block_device.h"
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 namespace {
 
 constexpr double kAttrTimeout = 3600.0;  // the tree and the sizes never change while mounted
-constexpr unsigned kMaxTransfer = 1u << 20;
 
 Filesystem& fs_of(fuse_req_t req) { return *static_cast<FsContext*>(fuse_req_userdata(req))->fs.load(); }
 OpenFile* open_file(const fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
@@ -331,4 +330,4 @@ const fuse_lowlevel_ops& filesystem_operations() {
   return ops;
 }
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

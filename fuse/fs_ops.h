@@ -14,7 +14,11 @@
 #include "fuse/filesystem.h"
 #include "fuse/fs_tree.h"
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
+
+// The largest request the kernel may send (max_read / max_write, and the block size we advertise).
+// The mount options and the INIT reply must say the same, or the kernel takes the smaller.
+inline constexpr unsigned kMaxTransfer = 1u << 20;
 
 // One open file (fuse_file_info::fh).
 struct OpenFile {
@@ -48,4 +52,4 @@ struct FsContext {
 
 const fuse_lowlevel_ops& filesystem_operations();
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

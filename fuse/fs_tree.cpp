@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 
 std::string safe_file_name(std::string_view name, int number) {
   std::string out;
@@ -102,4 +102,4 @@ std::vector<Alias> Tree::aliases(const Node& node, std::uint64_t offset, std::ui
   return out;
 }
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

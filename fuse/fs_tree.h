@@ -11,7 +11,7 @@
 #include "fuse/filesystem.h"
 #include "partition/partition_table.h"
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 
 using Ino = std::uint64_t;
 inline constexpr Ino kRootIno = 1;
@@ -69,4 +69,4 @@ class Tree {
 // A file name that is safe in a directory listing: [A-Za-z0-9._+-], no leading '.', never empty.
 std::string safe_file_name(std::string_view name, int number);
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

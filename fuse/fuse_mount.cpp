@@ -6,10 +6,8 @@
 
 #include "fuse/fs_ops.h"
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 namespace {
-
-constexpr unsigned kMaxTransfer = 1u << 20;
 
 std::string mount_options(const FsOptions& options) {
   std::string o = "fsname=mtkfs,subtype=mtkfs,default_permissions,max_read=" + std::to_string(kMaxTransfer);
@@ -61,10 +59,6 @@ void FuseMount::finish() {
   session_ = nullptr;
 }
 
-void FuseMount::daemonize() {
-  if (fuse_daemonize(0) != 0) throw std::runtime_error("cannot daemonize");
-}
-
 int run_filesystem(FuseMount& mount, const FsOptions& options, cache::Cache& cache,
                    const std::vector<partition::Extent>& partitions) {
   if (!mount.session_) throw std::logic_error("run_filesystem: the mount was already used");
@@ -113,4 +107,4 @@ int run_filesystem(const std::string& mountpoint, const FsOptions& options, cach
   return run_filesystem(mount, options, cache, partitions);
 }
 
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

@@ -9,6 +9,20 @@ packages=(
   libssl-dev zlib1g-dev
   e2fsprogs fdisk gdisk util-linux kmod coreutils
 )
+# Nothing to do (and no apt-get at all) when every package is already installed: re-running
+# scripts/test.sh on a prepared machine does not spend time on packages.
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}\n' "$package" 2>/dev/null || true)
+  if ! grep -qx installed <<<"$status"; then
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}"
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,11 +1,12 @@
-// DA2 command loop (legacy-da.md §6-§13). Replies are exactly the spec's units; where the spec is silent
-// the choice is listed in sim/README.md.
+// DA2 command loop (docs/protocol/legacy-da.md §6-§13). Replies are exactly the spec's units; where the
+// spec is silent the choice is listed in sim/README.md.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <random>
 #include <vector>
 
+#include "sim/big_endian.h"
 #include "sim/checksum.h"
 #include "sim/device.h"
 #include "sim/pmt.h"
@@ -20,15 +21,6 @@ constexpr auto kNackDiscardWindow = std::chrono::milliseconds(200);
 constexpr std::uint32_t kMaxPacketSize = 0x1000000;  // what the reference simulator accepts
 constexpr std::uint8_t kInvalidRangeLe[4] = {0xE0, 0x0B, 0x00, 0x00};
 constexpr auto kMinRebootDelay = std::chrono::milliseconds(10);
-
-std::uint64_t be64(const std::uint8_t* at) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | at[i];
-  return v;
-}
-std::uint32_t be32(const std::uint8_t* at) {
-  return std::uint32_t{at[0]} << 24 | std::uint32_t{at[1]} << 16 | std::uint32_t{at[2]} << 8 | at[3];
-}
 
 class DaCommands {
  public:
@@ -192,8 +184,8 @@ class DaCommands {
     }
   }
 
-  // legacy-da.md §9.2: NACK, swallow what the host still sends (mtkclient's packet size), and answer its
-  // trailing A5 with the little-endian error code.
+  // docs/protocol/legacy-da.md §9.2: NACK, swallow what the host still sends (mtkclient's packet size),
+  // and answer its trailing A5 with the little-endian error code.
   void read_nack() {
     nack("D6 NACK");
     const auto last = io_.discard_for(kNackDiscardWindow, "D6 after NACK (discarded)");

@@ -1,5 +1,7 @@
 #include "sim/device_io.h"
 
+#include "sim/big_endian.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -150,13 +152,13 @@ void DeviceIo::read_fields(std::span<std::uint8_t> out, std::initializer_list<st
 std::uint16_t DeviceIo::read_u16(std::string_view what) {
   std::uint8_t b[2];
   read_exact(b, what);
-  return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+  return static_cast<std::uint16_t>(load_be(b, 2));
 }
 
 std::uint32_t DeviceIo::read_u32(std::string_view what) {
   std::uint8_t b[4];
   read_exact(b, what);
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  return be32(b);
 }
 
 std::optional<std::uint8_t> DeviceIo::discard_for(std::chrono::milliseconds duration, std::string_view what) {
@@ -253,13 +255,14 @@ void DeviceIo::emit(std::span<const std::uint8_t> unit, std::string_view what) {
 void DeviceIo::send_u8(std::uint8_t value, std::string_view what) { send(std::span(&value, 1), what); }
 
 void DeviceIo::send_u16(std::uint16_t value, std::string_view what) {
-  const std::uint8_t b[2] = {static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
+  std::uint8_t b[2];
+  store_be(b, value, 2);
   send(b, what);
 }
 
 void DeviceIo::send_u32(std::uint32_t value, std::string_view what) {
-  const std::uint8_t b[4] = {static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
-                             static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)};
+  std::uint8_t b[4];
+  store_be(b, value, 4);
   send(b, what);
 }
 

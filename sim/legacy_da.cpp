@@ -1,4 +1,5 @@
-// DA1 (legacy-da.md §2-§4) and DA2's stage-2 report (§5): from the sync byte to the command loop.
+// DA1 (docs/protocol/legacy-da.md §2-§4) and DA2's stage-2 report (docs/protocol/legacy-da.md §5):
+// from the sync byte to the command loop.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sim/big_endian.h"
 #include "sim/device.h"
 #include "sim/profile.h"
 
@@ -14,14 +16,6 @@ namespace {
 
 namespace da = wire::da;
 constexpr std::size_t kUploadPiece = 64 * 1024;
-
-void put_be(std::uint8_t* at, std::uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i, value >>= 8) at[i] = static_cast<std::uint8_t>(value);
-}
-
-std::uint32_t be32(const std::uint8_t* at) {
-  return std::uint32_t{at[0]} << 24 | std::uint32_t{at[1]} << 16 | std::uint32_t{at[2]} << 8 | at[3];
-}
 
 void send_sync(DeviceContext& ctx) {
   DeviceIo& io = ctx.io;
@@ -33,7 +27,8 @@ void send_sync(DeviceContext& ctx) {
   for (int word = 0; word < 4; ++word) io.send(std::span(profile::kCid + 4 * word, 4), "DA1 emmc id");
 }
 
-// legacy-da.md §3: force_charge 01 (mtkclient) or 02 (C tool) always; the other 17 bytes only when strict.
+// docs/protocol/legacy-da.md §3: force_charge 01 (mtkclient) or 02 (C tool) always; the other 17 bytes
+// only when strict.
 void check_stage2_config(DeviceContext& ctx, const std::array<std::uint8_t, da::kStage2ConfigSize>& cfg) {
   static constexpr std::uint8_t kExpected[da::kStage2ConfigSize] = {
       0xFF, wire::pl::kBlVerPreloader, 0x00, 0x08, 0x00, 0x70, 0x07, 0xFF, 0xFF,
@@ -98,21 +93,21 @@ void send_report(DeviceContext& ctx) {
   std::array<std::uint8_t, da::kReportSize> r{};
   const Regions& regions = ctx.regions;
   using wire::HwPartition;
-  put_be(&r[0x00], da::kStatusNorNotFound, 4);
-  put_be(&r[0x1C], da::kStatusDeviceNotFound, 4);
-  put_be(&r[0x2B], profile::kReportNandIdCount, 2);
-  put_be(&r[0x48], regions.size(HwPartition::boot1), 8);
-  put_be(&r[0x50], regions.size(HwPartition::boot2), 8);
-  put_be(&r[0x58], regions.size(HwPartition::rpmb), 8);
+  store_be(&r[0x00], da::kStatusNorNotFound, 4);
+  store_be(&r[0x1C], da::kStatusDeviceNotFound, 4);
+  store_be(&r[0x2B], profile::kReportNandIdCount, 2);
+  store_be(&r[0x48], regions.size(HwPartition::boot1), 8);
+  store_be(&r[0x50], regions.size(HwPartition::boot2), 8);
+  store_be(&r[0x58], regions.size(HwPartition::rpmb), 8);
   const HwPartition gp[4] = {HwPartition::gp1, HwPartition::gp2, HwPartition::gp3, HwPartition::gp4};
-  for (int i = 0; i < 4; ++i) put_be(&r[0x60 + 8 * i], regions.size(gp[i]), 8);
-  put_be(&r[0x80], regions.size(HwPartition::user), 8);
+  for (int i = 0; i < 4; ++i) store_be(&r[0x60 + 8 * i], regions.size(gp[i]), 8);
+  store_be(&r[0x80], regions.size(HwPartition::user), 8);
   std::memcpy(&r[0x88], profile::kCid, 16);
   std::memcpy(&r[0x98], profile::kEmmcFwVer, 8);
-  put_be(&r[0xA0], da::kStatusDeviceNotFound, 4);
-  put_be(&r[0xC0], profile::kIntSramSize, 4);
+  store_be(&r[0xA0], da::kStatusDeviceNotFound, 4);
+  store_be(&r[0xC0], profile::kIntSramSize, 4);
   r[0xC8] = profile::kExtRamTypeDram;
-  put_be(&r[0xCA], profile::kExtRamSize, 8);
+  store_be(&r[0xCA], profile::kExtRamSize, 8);
   std::memcpy(&r[0xD2], profile::kRandomId, 16);
 
   static constexpr std::size_t kUnitEnds[] = {0x1C, 0x2D, 0x3B, 0x44, 0xA0, 0xBC, 0xE2};

@@ -4,7 +4,7 @@
 
 namespace mtkfs::sim {
 namespace {
-constexpr std::uint64_t kPmtFromEnd = 0x100000;      // partitions.md §4.1
+constexpr std::uint64_t kPmtFromEnd = 0x100000;      // docs/protocol/partitions.md §4.1
 constexpr std::size_t kPmtRegionSize = 0x1000;
 constexpr std::size_t kRecordsAt = 8;
 constexpr std::size_t kRecordSize = 0x58;

@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "sim/device.h"
+#include "sim/firmware_thread.h"
 #include "sim/sim.h"
 #include "sim/stop_signal.h"
 
@@ -96,22 +98,33 @@ class PtyLink final : public DeviceLink {
     const int fd = ::posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error(std::string("posix_openpt: ") + std::strerror(errno));
     char name[128];
-    if (::grantpt(fd) != 0 || ::unlockpt(fd) != 0 || ::ptsname_r(fd, name, sizeof name) != 0) {
+    if (::grantpt(fd) != 0 || ::ptsname_r(fd, name, sizeof name) != 0) {
       const std::string why = std::strerror(errno);
       ::close(fd);
       throw std::runtime_error("cannot set up the pty: " + why);
     }
     master_ = fd;
     make_raw();
-    // A slave that was opened once reports POLLHUP on the master when nobody has it open.
-    const int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave >= 0) ::close(slave);
+    // Watched before it is unlocked: a host may open the node (a reused /dev/pts number looks new to
+    // it) the moment unlockpt() returns, and an open nobody saw would leave the device deaf.
     inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_ < 0 || ::inotify_add_watch(inotify_, name, IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
       throw std::runtime_error(std::string("cannot watch the pty: ") + std::strerror(errno));
     }
+    if (::unlockpt(fd) != 0) throw std::runtime_error(std::string("cannot unlock the pty: ") + std::strerror(errno));
     opens_ = 0;
     events_.clear();
+    // A slave that was opened once reports POLLHUP on the master when nobody has it open. Our own
+    // open and close are taken out of the events; a host's open that came meanwhile stays.
+    const int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave >= 0) {
+      ::close(slave);
+      read_events();
+      const auto own_open = std::find(events_.begin(), events_.end(), +1);
+      if (own_open != events_.end()) events_.erase(own_open);
+      const auto own_close = std::find(events_.begin(), events_.end(), -1);
+      if (own_close != events_.end()) events_.erase(own_close);
+    }
     {
       std::lock_guard lock(path_mutex_);
       slave_path_ = name;
@@ -144,7 +157,7 @@ class PtyLink final : public DeviceLink {
   }
 
   // Applies queued open (+1) / close (-1) events in order; the last close of a session ends it.
-  void take_events() {
+  void read_events() {
     alignas(inotify_event) char buffer[4096];
     for (;;) {
       const ssize_t n = ::read(inotify_, buffer, sizeof buffer);
@@ -156,6 +169,10 @@ class PtyLink final : public DeviceLink {
         at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
       }
     }
+  }
+
+  void take_events() {
+    read_events();
     while (!events_.empty()) {
       const int delta = events_.front();
       events_.pop_front();
@@ -192,44 +209,24 @@ struct PtyServer::Impl {
   Impl(SimConfig config, std::optional<std::filesystem::path> link_path)
       : device(std::move(config), Transport::stream),
         link(stop, device.reset_on_host_close(), device.config().ready.value_or(false), std::move(link_path)),
-        thread([this] { serve(); }) {}
+        firmware(device, link, "pty server") {}
 
   ~Impl() {
     stop.request();
-    thread.join();
-  }
-
-  void serve() {
-    try {
-      device.run(link);
-    } catch (const std::exception& e) {
-      spdlog::critical("pty server: {}", e.what());
-    }
-    std::lock_guard lock(mutex);
-    done = true;
-    done_cv.notify_all();
+    firmware.join();
   }
 
   Device device;
   StopSignal stop;
   PtyLink link;
-  mutable std::mutex mutex;
-  mutable std::condition_variable done_cv;
-  bool done = false;
-  std::thread thread;
+  FirmwareThread firmware;
 };
 
 PtyServer::PtyServer(SimConfig config, std::optional<std::filesystem::path> link_path)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(link_path))) {}
 PtyServer::~PtyServer() = default;
 std::string PtyServer::slave_path() const { return impl_->link.slave_path(); }
-bool PtyServer::finished() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->done;
-}
-void PtyServer::wait_finished(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(impl_->mutex);
-  impl_->done_cv.wait_for(lock, timeout, [&] { return impl_->done; });
-}
+bool PtyServer::finished() const { return impl_->firmware.finished(); }
+void PtyServer::wait_finished(std::chrono::milliseconds timeout) const { impl_->firmware.wait_finished(timeout); }
 
 }  // namespace mtkfs::sim

@@ -1,5 +1,6 @@
 // In-process API of the simulated Sony NW-A50 (MT8590): Preloader + legacy DA, backed by image files.
-// Spec: /work/shared/spec (preloader.md, legacy-da.md, usb.md). Spec-silent choices: sim/README.md.
+// Spec: docs/protocol/preloader.md, docs/protocol/legacy-da.md, docs/protocol/usb.md.
+// Spec-silent choices: sim/README.md.
 #pragma once
 
 #include <chrono>
@@ -20,8 +21,8 @@ inline constexpr std::uint64_t kDefaultRpmbSize = 16ull << 20;
 inline constexpr std::uint64_t kDefaultUserSize = 256ull << 20;
 inline constexpr std::uint64_t kNwA50UserSize = 0x3AB400000ull;  // `--profile nw-a50-full`
 
-// Stage-2 report trailer (legacy-da.md §5.3): plain = 10-byte PassInfo, prefixed = 00000000 + PassInfo
-// sent as ONE 14-byte unit.
+// Stage-2 report trailer (docs/protocol/legacy-da.md §5.3): plain = 10-byte PassInfo, prefixed =
+// 00000000 + PassInfo sent as ONE 14-byte unit.
 enum class Trailer { plain, prefixed };
 // How device replies are cut into units (bulk transfers): as the spec lists them, one byte per unit, or
 // everything queued between two host reads merged into 512-byte packets.
@@ -42,7 +43,7 @@ struct Faults {
   std::optional<std::uint64_t> reenter_preloader_after;  // after N DA commands: fresh Preloader, no disconnect
   // Every D6 data chunk leaves as transfers of this many bytes (0: random lengths, seeded per chunk);
   // a transfer that ends on a packet boundary is closed by a zero-length packet, and with random
-  // lengths some short ones are followed by a ZLP too (usb.md §5.1 allows both).
+  // lengths some short ones are followed by a ZLP too (docs/protocol/usb.md §5.1 allows both).
   std::optional<std::uint64_t> d6_pieces;
 };
 
@@ -71,7 +72,7 @@ struct SimConfig {
   // transfer boundaries; on streams it changes nothing.
   bool strict_receiver = false;
   // What a host closing the port does: true = device starts over in a fresh Preloader, false = it keeps
-  // running where it was. nullopt: streams true, USB false (legacy-da.md §13).
+  // running where it was. nullopt: streams true, USB false (docs/protocol/legacy-da.md §13).
   std::optional<bool> reset_on_host_close;
 
   Faults faults;
@@ -79,10 +80,6 @@ struct SimConfig {
   std::optional<std::filesystem::path> trace_path;  // both directions, timestamped, one line per unit
   bool once = false;  // serve one host session, then stop (finished() becomes true)
 };
-
-// Parses "4096", "0x3AB400000", "256M", "256MiB", "4k", "1G" (binary suffixes). Throws
-// std::invalid_argument with a clear message.
-std::uint64_t parse_size(std::string_view text);
 
 // UNIX stream socket endpoint, one host connection at a time.
 class SocketServer {
@@ -126,8 +123,8 @@ struct UsbTransfer {
   std::size_t transferred;
 };
 
-// The device as libusb would see it (usb.md §2-§5). The device firmware runs on an internal thread;
-// all host-side calls are thread-safe.
+// The device as libusb would see it (docs/protocol/usb.md §2-§5). The device firmware runs on an
+// internal thread; all host-side calls are thread-safe.
 class UsbDeviceModel {
  public:
   explicit UsbDeviceModel(SimConfig config);  // throws std::runtime_error like SocketServer
@@ -139,8 +136,8 @@ class UsbDeviceModel {
   std::uint16_t product_id() const;  // 0x2000; 0x2001 after a speed switch
   std::size_t max_packet_size() const;  // 512
 
-  // EP0 requests (usb.md §4.1): class SET_LINE_CODING (any recipient, with or without data stage) sets
-  // "tool present"; SET_CONTROL_LINE_STATE / SEND_BREAK and vendor requests are ACKed; other class
+  // EP0 requests (docs/protocol/usb.md §4.1): class SET_LINE_CODING (any recipient, with or without data
+  // stage) sets "tool present"; SET_CONTROL_LINE_STATE / SEND_BREAK and vendor requests are ACKed; other class
   // requests stall. no_device while off the bus.
   UsbStatus control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
                         std::uint16_t index, std::span<const std::uint8_t> data);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "sim/device.h"
+#include "sim/firmware_thread.h"
 #include "sim/sim.h"
 #include "sim/stop_signal.h"
 
@@ -139,24 +140,13 @@ struct SocketServer::Impl {
       : device(std::move(config), Transport::stream), socket_path(std::move(path)),
         listen_fd(listen_on(socket_path)),
         link(listen_fd, stop, device.reset_on_host_close(), device.config().ready.value_or(false)),
-        thread([this] { serve(); }) {}
+        firmware(device, link, "socket server") {}
 
   ~Impl() {
     stop.request();
-    thread.join();
+    firmware.join();
     ::close(listen_fd);
     ::unlink(socket_path.c_str());
-  }
-
-  void serve() {
-    try {
-      device.run(link);
-    } catch (const std::exception& e) {
-      spdlog::critical("socket server: {}", e.what());
-    }
-    std::lock_guard lock(mutex);
-    done = true;
-    done_cv.notify_all();
   }
 
   Device device;
@@ -164,23 +154,14 @@ struct SocketServer::Impl {
   StopSignal stop;
   int listen_fd;
   SocketLink link;
-  mutable std::mutex mutex;
-  mutable std::condition_variable done_cv;
-  bool done = false;
-  std::thread thread;
+  FirmwareThread firmware;
 };
 
 SocketServer::SocketServer(SimConfig config, std::filesystem::path socket_path)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(socket_path))) {}
 SocketServer::~SocketServer() = default;
 const std::filesystem::path& SocketServer::socket_path() const { return impl_->socket_path; }
-bool SocketServer::finished() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->done;
-}
-void SocketServer::wait_finished(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(impl_->mutex);
-  impl_->done_cv.wait_for(lock, timeout, [&] { return impl_->done; });
-}
+bool SocketServer::finished() const { return impl_->firmware.finished(); }
+void SocketServer::wait_finished(std::chrono::milliseconds timeout) const { impl_->firmware.wait_finished(timeout); }
 
 }  // namespace mtkfs::sim

@@ -1,6 +1,6 @@
-// In-process USB model of the Preloader/DA port (usb.md §2-§5): EP0 class requests, a byte FIFO for
-// bulk OUT, and bulk IN packets cut from the device's pending transmit buffer. Each unit waits until the
-// host collected it (300 ms without progress, then later units coalesce, usb.md §5.1).
+// In-process USB model of the Preloader/DA port (docs/protocol/usb.md §2-§5): EP0 class requests, a byte
+// FIFO for bulk OUT, and bulk IN packets cut from the device's pending transmit buffer. Each unit waits until the
+// host collected it (300 ms without progress, then later units coalesce, docs/protocol/usb.md §5.1).
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/device.h"
+#include "sim/firmware_thread.h"
 #include "sim/sim.h"
 
 namespace mtkfs::sim {
@@ -101,37 +102,14 @@ class UsbLink final : public DeviceLink {
 
   std::size_t read_some(std::span<std::uint8_t> buffer, Clock::time_point deadline) override {
     std::unique_lock lock(bus_.mutex);
-    for (;;) {
-      bus_.wait_until(lock, deadline, [&] { return bus_.stop || bus_.host_closed || !bus_.out.empty(); });
-      if (bus_.stop) throw LinkStopped();
-      check_host_closed(lock);
-      if (!bus_.out.empty()) {
-        const std::size_t n = std::min(buffer.size(), bus_.out.size());
-        std::memcpy(buffer.data(), bus_.out.front(), n);
-        bus_.take_out(n);
-        bus_.cv.notify_all();
-        return n;
-      }
-      if (deadline != kForever && Clock::now() >= deadline) return 0;
-    }
+    if (!wait_for_host_bytes(lock, deadline)) return 0;
+    return take_host_bytes(buffer, bus_.out.size(), false).copied;
   }
 
   TransferRead read_transfer(std::span<std::uint8_t> buffer, Clock::time_point deadline) override {
     std::unique_lock lock(bus_.mutex);
-    for (;;) {
-      bus_.wait_until(lock, deadline, [&] { return bus_.stop || bus_.host_closed || !bus_.out.empty(); });
-      if (bus_.stop) throw LinkStopped();
-      check_host_closed(lock);
-      if (!bus_.out.empty()) {
-        const std::size_t length = bus_.out_transfers.front();
-        const std::size_t n = std::min(buffer.size(), length);
-        std::memcpy(buffer.data(), bus_.out.front(), n);
-        bus_.take_out(length);
-        bus_.cv.notify_all();
-        return {n, length - n};
-      }
-      if (deadline != kForever && Clock::now() >= deadline) return {};
-    }
+    if (!wait_for_host_bytes(lock, deadline)) return {};
+    return take_host_bytes(buffer, bus_.out_transfers.front(), true);
   }
 
   void send_unit(std::span<const std::uint8_t> unit) override {
@@ -207,6 +185,27 @@ class UsbLink final : public DeviceLink {
     spdlog::info("usb: enumerated as {:04x}:{:04x}", wire::kMediatekVid, pid);
   }
 
+  // False at the deadline; LinkStopped / HostGone as the bus says.
+  bool wait_for_host_bytes(std::unique_lock<std::mutex>& lock, Clock::time_point deadline) {
+    for (;;) {
+      bus_.wait_until(lock, deadline, [&] { return bus_.stop || bus_.host_closed || !bus_.out.empty(); });
+      if (bus_.stop) throw LinkStopped();
+      check_host_closed(lock);
+      if (!bus_.out.empty()) return true;
+      if (deadline != kForever && Clock::now() >= deadline) return false;
+    }
+  }
+
+  // Copies what fits of the next `available` host bytes; with `drop_rest` the others are gone too.
+  TransferRead take_host_bytes(std::span<std::uint8_t> buffer, std::size_t available, bool drop_rest) {
+    const std::size_t n = std::min(buffer.size(), available);
+    std::memcpy(buffer.data(), bus_.out.front(), n);
+    const std::size_t dropped = drop_rest ? available - n : 0;
+    bus_.take_out(n + dropped);
+    bus_.cv.notify_all();
+    return {n, dropped};
+  }
+
   void check_host_closed(std::unique_lock<std::mutex>& lock) {
     if (!bus_.host_closed) return;
     bus_.host_closed = false;
@@ -226,7 +225,7 @@ class UsbLink final : public DeviceLink {
 struct UsbDeviceModel::Impl {
   explicit Impl(SimConfig config)
       : device(std::move(config), Transport::usb), link(bus, device.reset_on_host_close()),
-        thread([this] { serve(); }) {}
+        firmware(device, link, "usb model") {}
 
   ~Impl() {
     {
@@ -234,21 +233,13 @@ struct UsbDeviceModel::Impl {
       bus.stop = true;
       bus.cv.notify_all();
     }
-    thread.join();
-  }
-
-  void serve() {
-    try {
-      device.run(link);
-    } catch (const std::exception& e) {
-      spdlog::critical("usb model: {}", e.what());
-    }
+    firmware.join();
   }
 
   Device device;
   UsbBus bus;
   UsbLink link;
-  std::thread thread;
+  FirmwareThread firmware;
 };
 
 UsbDeviceModel::UsbDeviceModel(SimConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -272,7 +263,7 @@ UsbStatus UsbDeviceModel::control_out(std::uint8_t request_type, std::uint8_t re
   switch ((request_type >> 5) & 3) {
     case 0:  // standard: only the OUT requests the Preloader implements
       return request == 0x05 || request == 0x09 ? UsbStatus::ok : UsbStatus::stall;
-    case 1:  // class: the recipient and wIndex are not checked (usb.md §4.1)
+    case 1:  // class: the recipient and wIndex are not checked (docs/protocol/usb.md §4.1)
       if (request == wire::kCdcSetLineCoding) {
         if (!bus.tool_present) spdlog::debug("usb: SET_LINE_CODING -> tool present");
         bus.tool_present = true;

@@ -18,9 +18,9 @@ std::unique_ptr<Transport> open_transport(const ConnectOptions& options) {
                          std::string(has_port ? "a serial port" : "a socket"));
   }
   const WaitLimit limit = WaitLimit::from_seconds(options.wait_seconds);
-  if (has_port) return TtyTransport::open(options.port, limit, options.quiet);
-  if (has_socket) return SocketTransport::connect(options.socket, limit, options.quiet);
-  return open_usb_transport({options.usb_selector, options.wait_seconds, options.quiet});
+  if (has_port) return TtyTransport::open(options.port, limit, options.notice);
+  if (has_socket) return SocketTransport::connect(options.socket, limit, options.notice);
+  return open_usb_transport({options.usb_selector, options.wait_seconds, options.notice});
 }
 
 }  // namespace mtkfs::transport

@@ -13,7 +13,7 @@ struct ConnectOptions {
   std::string port;          // tty path, e.g. /dev/ttyACM0 or a pty
   std::string socket;        // UNIX socket path of mtkfs-sim
   int wait_seconds = 0;      // how long to wait for the device/port/socket; 0 = forever
-  bool quiet = false;        // no hints or progress lines on stderr
+  NoticeFn notice;           // plug-in hints and "Found ..." (nobody told when empty)
 };
 
 // Exactly one of port / socket, or neither for USB (the default).

@@ -40,7 +40,7 @@ bool worth_retrying(int e) {
 }  // namespace
 
 std::unique_ptr<SocketTransport> SocketTransport::connect(const std::string& path,
-                                                          WaitLimit limit, bool quiet) {
+                                                          WaitLimit limit, const NoticeFn& notice) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof address.sun_path) {
@@ -73,10 +73,8 @@ std::unique_ptr<SocketTransport> SocketTransport::connect(const std::string& pat
       throw TimeoutError("gave up waiting for a listener on socket " + path + " (" +
                          std::strerror(e) + "); is mtkfs-sim running?");
     }
-    if (!quiet && !hinted) {
-      std::fprintf(stderr, "Waiting for the simulator to listen on %s...\n", path.c_str());
-      hinted = true;
-    }
+    if (notice && !hinted) notice("Waiting for the simulator to listen on " + path + "...");
+    hinted = true;
     std::this_thread::sleep_for(limit.step(Millis{50}));
   }
 }

@@ -14,7 +14,7 @@ class SocketTransport : public Transport {
  public:
   // Connects to `path`, retrying while nobody listens yet (ENOENT/ECONNREFUSED) until `limit`.
   static std::unique_ptr<SocketTransport> connect(const std::string& path, WaitLimit limit,
-                                                  bool quiet = true);
+                                                  const NoticeFn& notice = {});
 
   void write_all(std::span<const std::uint8_t> data, Millis timeout) override;
   void read_exact(std::span<std::uint8_t> out, Millis timeout) override;

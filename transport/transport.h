@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,11 @@
 namespace mtkfs::transport {
 
 using Millis = std::chrono::milliseconds;
+
+// What a transport has to tell the user while it opens (how to plug the device in, what it found):
+// one message, possibly several lines, no trailing newline. The program decides where it goes;
+// transports never write to the terminal themselves. Empty: nobody is told.
+using NoticeFn = std::function<void(const std::string&)>;
 
 class TransportError : public std::runtime_error {
  public:
@@ -30,7 +36,7 @@ class DisconnectedError : public TransportError {
 };
 
 // What the medium already tells about the device before any protocol byte is exchanged
-// (the USB product id). The protocol layer confirms it (preloader.md §2).
+// (the USB product id). The protocol layer confirms it (docs/protocol/preloader.md §2).
 enum class BootStage { unknown, brom, preloader, da };
 
 class Transport {

@@ -24,10 +24,9 @@ std::string tty_open_error(const std::string& path, int error) {
             "ttyACM device. Stop it (systemctl stop ModemManager) or tell it to ignore MediaTek "
             "ports with a udev rule: ATTRS{idVendor}==\"0e8d\", ENV{ID_MM_DEVICE_IGNORE}=\"1\".";
   } else {
-    text += " Add your user to the 'dialout' group (and log in again), or install a udev rule "
-            "such as SUBSYSTEM==\"tty\", ATTRS{idVendor}==\"0e8d\", MODE=\"0660\", "
-            "GROUP=\"dialout\", or run as root. If ModemManager is running it may also be "
-            "grabbing the port right after it appears.";
+    text += " Run as root, or install mtkfs's udev rule (52-mtkfs.rules, which gives the logged-in "
+            "user access to MediaTek download ports: TAG+=\"uaccess\") and plug the device in again. "
+            "If ModemManager is running it may also be grabbing the port right after it appears.";
   }
   return text;
 }
@@ -47,7 +46,7 @@ termios raw_tty_settings(const termios& current) {
 }
 
 std::unique_ptr<TtyTransport> TtyTransport::open(const std::string& path, WaitLimit limit,
-                                                 bool quiet) {
+                                                 const NoticeFn& notice) {
   bool hinted = false;
   int fd = -1;
   for (;;) {
@@ -60,10 +59,8 @@ std::unique_ptr<TtyTransport> TtyTransport::open(const std::string& path, WaitLi
     if (limit.expired()) {
       throw TimeoutError("gave up waiting for " + path + " to appear (--wait)");
     }
-    if (!quiet && !hinted) {
-      std::fprintf(stderr, "Waiting for %s to appear...\n", path.c_str());
-      hinted = true;
-    }
+    if (notice && !hinted) notice("Waiting for " + path + " to appear...");
+    hinted = true;
     std::this_thread::sleep_for(limit.step(Millis{250}));
   }
   termios original{};

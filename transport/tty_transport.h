@@ -1,6 +1,6 @@
 // The Preloader/DA byte protocol over a CDC-ACM tty (/dev/ttyACM0) or a pseudo-terminal.
 // No packets here, so no overflow; the tty must be raw or the line discipline would echo and
-// translate protocol bytes (usb.md §6).
+// translate protocol bytes (docs/protocol/usb.md §6).
 #pragma once
 
 #include <termios.h>
@@ -20,7 +20,7 @@ class TtyTransport : public Transport {
   // input that arrived before (it went through the cooked, echoing line discipline).
   // Throws TransportError with advice for EACCES/EBUSY; TimeoutError when the node never appears.
   static std::unique_ptr<TtyTransport> open(const std::string& path, WaitLimit limit,
-                                            bool quiet = true);
+                                            const NoticeFn& notice = {});
   ~TtyTransport() override;
 
   void write_all(std::span<const std::uint8_t> data, Millis timeout) override;

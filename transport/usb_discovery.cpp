@@ -6,14 +6,14 @@
 namespace mtkfs::transport::usb {
 
 std::optional<BootStage> classify(std::uint16_t vid, std::uint16_t pid) {
-  if (vid != kMediatekVid) return std::nullopt;
+  if (vid != wire::kMediatekVid) return std::nullopt;
   switch (pid) {
-    case 0x0003: return BootStage::brom;
-    case 0x2000:
-    case 0x20ff:
-    case 0x3000:
-    case 0x6000: return BootStage::preloader;
-    case 0x2001: return BootStage::da;
+    case wire::kPidBrom: return BootStage::brom;
+    case wire::kPidPreloader:
+    case wire::kPidPreloaderAlt20ff:
+    case wire::kPidPreloaderAlt3000:
+    case wire::kPidPreloaderAlt6000: return BootStage::preloader;
+    case wire::kPidDa: return BootStage::da;
     default: return std::nullopt;
   }
 }
@@ -165,7 +165,7 @@ std::string plug_in_hint() {
          "  1. Power the device off completely.\n"
          "  2. Sony NW-A50 series: take out the microSD card, hold Volume Down + Play and plug in the\n"
          "     USB cable; keep holding the buttons until the device is detected.\n"
-         "  Other MediaTek devices: hold the download-mode key combination while plugging in.\n";
+         "  Other MediaTek devices: hold the download-mode key combination while plugging in.";
 }
 
 }  // namespace mtkfs::transport::usb

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "transport/transport.h"
+#include "transport/usb_ids.h"
 
 namespace mtkfs::transport::usb {
 
-inline constexpr std::uint16_t kMediatekVid = 0x0e8d;
 
-// usb.md §1. nullopt for devices mtkfs does not talk to.
+// docs/protocol/usb.md §1. nullopt for devices mtkfs does not talk to.
 std::optional<BootStage> classify(std::uint16_t vid, std::uint16_t pid);
 const char* stage_name(BootStage stage);  // "BROM", "Preloader", "DA", "unknown"
 

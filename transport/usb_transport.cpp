@@ -81,7 +81,7 @@ class HotplugWatch {
   explicit HotplugWatch(libusb_context* ctx) : ctx_(ctx) {
     if (!libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) return;
     const int rc = libusb_hotplug_register_callback(
-        ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, 0, usb::kMediatekVid, LIBUSB_HOTPLUG_MATCH_ANY,
+        ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, 0, wire::kMediatekVid, LIBUSB_HOTPLUG_MATCH_ANY,
         LIBUSB_HOTPLUG_MATCH_ANY, &HotplugWatch::on_arrival, this, &handle_);
     active_ = rc == LIBUSB_SUCCESS;
     if (!active_) spdlog::debug("hotplug registration failed: {}", libusb_error_name(rc));
@@ -143,10 +143,8 @@ libusb_device* wait_in(libusb_context* ctx, const UsbOptions& options,
                          std::to_string(options.wait_seconds) + " s" +
                          (selector ? " at " + options.selector : std::string()));
     }
-    if (!options.quiet && !hinted) {
-      std::fputs(usb::plug_in_hint().c_str(), stderr);
-      hinted = true;
-    }
+    if (options.notice && !hinted) options.notice(usb::plug_in_hint());
+    hinted = true;
     hotplug.wait(limit.step(kPollInterval));
   }
 }
@@ -178,8 +176,8 @@ std::vector<usb::InterfaceInfo> describe_interfaces(const libusb_config_descript
 std::string open_error(const Candidate& c, int rc) {
   std::string text = "cannot open " + usb::describe_candidate(c) + ": " + libusb_error_name(rc);
   if (rc == LIBUSB_ERROR_ACCESS) {
-    text += ". Run as root or install a udev rule, e.g. SUBSYSTEM==\"usb\", "
-            "ATTR{idVendor}==\"0e8d\", MODE=\"0660\", GROUP=\"plugdev\"";
+    text += ". Run as root, or install mtkfs's udev rule (52-mtkfs.rules, which gives the logged-in "
+            "user access to MediaTek download ports: TAG+=\"uaccess\") and plug the device in again";
   } else if (rc == LIBUSB_ERROR_BUSY) {
     text += ". Another program (mtkclient, ModemManager, a second mtkfs) is using the device";
   }
@@ -196,16 +194,17 @@ void detach_kernel_driver(ClaimedDevice& device, int intf) {
   }
 }
 
-// usb.md §4.2, mtkclient's variant: SET_LINE_CODING 921600 8N1 with its 7-byte data stage, then
-// RTS only. The line coding is what makes a Preloader start sending READY. Failures are not
+// docs/protocol/usb.md §4.2, mtkclient's variant: SET_LINE_CODING 921600 8N1 with its 7-byte data
+// stage, then RTS only. The line coding is what makes a Preloader start sending READY. Failures are not
 // fatal (no host treats them as such) but are worth a debug line.
 void send_cdc_setup(libusb_device_handle* handle, int intf) {
   std::array<std::uint8_t, 7> coding{0x00, 0x10, 0x0e, 0x00, 0x00, 0x00, 0x08};
   const auto index = static_cast<std::uint16_t>(intf);
-  int rc = libusb_control_transfer(handle, 0x21, 0x20, 0, index, coding.data(),
+  int rc = libusb_control_transfer(handle, wire::kCdcRequestTypeOut, wire::kCdcSetLineCoding, 0, index, coding.data(),
                                    static_cast<std::uint16_t>(coding.size()), 1000);
   if (rc < 0) spdlog::debug("SET_LINE_CODING: {}", libusb_error_name(rc));
-  rc = libusb_control_transfer(handle, 0x21, 0x22, 0x0002, index, nullptr, 0, 1000);
+  rc = libusb_control_transfer(handle, wire::kCdcRequestTypeOut, wire::kCdcSetControlLineState, 0x0002, index,
+                               nullptr, 0, 1000);
   if (rc < 0) spdlog::debug("SET_CONTROL_LINE_STATE: {}", libusb_error_name(rc));
 }
 
@@ -287,7 +286,7 @@ std::unique_ptr<PacketStreamTransport> open_usb_transport(const UsbOptions& opti
 
   const BootStage stage = usb::classify(chosen.vid, chosen.pid).value_or(BootStage::unknown);
   const std::string description = usb::describe_candidate(chosen);
-  if (!options.quiet) std::fprintf(stderr, "Found %s\n", description.c_str());
+  if (options.notice) options.notice("Found " + description);
   return std::make_unique<PacketStreamTransport>(
       std::make_unique<usb::LibusbBulkEndpoint>(std::move(device)), description, stage);
 }

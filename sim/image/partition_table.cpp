@@ -1,5 +1,5 @@
-// The NW-A50 user-area partition list (partitions.md §5.1) and its compact variant for small
-// simulated user areas.
+// The NW-A50 user-area partition list (docs/protocol/partitions.md §5.1) and its compact variant
+// for small simulated user areas.
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -46,8 +46,8 @@ constexpr std::uint64_t rows_end(bool real) {
   return end;
 }
 
-static_assert(kFirstPartitionOffset == 0x500000, "partitions.md §5.1: pro_info starts at 0x500000");
-static_assert(rows_end(true) == 0x92F80000, "partitions.md §5.1: contents starts at 0x92F80000");
+static_assert(kFirstPartitionOffset == 0x500000, "docs/protocol/partitions.md §5.1: pro_info starts at 0x500000");
+static_assert(rows_end(true) == 0x92F80000, "docs/protocol/partitions.md §5.1: contents starts at 0x92F80000");
 
 }  // namespace
 

@@ -19,7 +19,7 @@
 #include "tests/da/test_timing.h"
 #include "tests/support/temp_dir.h"
 #include "tests/transport/eager_bulk_endpoint.h"
-#include "tests/transport/sim_usb_endpoint.h"
+#include "sim/usb_model_endpoint.h"
 #include "transport/open_transport.h"
 #include "transport/packet_stream_transport.h"
 
@@ -70,7 +70,6 @@ class SimDevice {
   std::unique_ptr<transport::Transport> open() {
     transport::ConnectOptions options;
     options.wait_seconds = 5;
-    options.quiet = true;
     switch (medium_) {
       case Medium::socket:
         options.socket = socket_->socket_path().string();
@@ -85,7 +84,11 @@ class SimDevice {
         // Transfers fill as the device sends, as with libusb, not only when they are reaped.
         return std::make_unique<transport::PacketStreamTransport>(
             std::make_unique<transport::testing::EagerBulkEndpoint>(
-                std::make_unique<transport::testing::SimUsbEndpoint>(*usb_)),
+                std::make_unique<sim::UsbModelEndpoint>(*usb_, usb_counts_,
+                                                        [](std::size_t size) {
+                                                          ADD_FAILURE() << "bulk_in buffer of " << size
+                                                                        << " bytes is not a multiple of 512";
+                                                        })),
             "simulated usb", transport::BootStage::preloader);
       }
     }
@@ -152,6 +155,7 @@ class SimDevice {
   Medium medium_ = Medium::socket;
   std::unique_ptr<sim::SocketServer> socket_;
   std::unique_ptr<sim::PtyServer> pty_;
+  sim::UsbTransferCounts usb_counts_;  // declared before the model: transports may outlive a reset
   std::unique_ptr<sim::UsbDeviceModel> usb_;
 };
 

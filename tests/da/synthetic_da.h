@@ -1,5 +1,5 @@
-// The synthetic DA file of da-file.md §5, built byte by byte from the spec's tables, plus the
-// knobs tests need to break it in specific ways.
+// The synthetic DA file of docs/protocol/da-file.md §5, built byte by byte from the spec's tables,
+// plus the knobs tests need to break it in specific ways.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ struct SyntheticDa {
   std::uint32_t info_version = 4;
   std::uint32_t info_magic = 0x22668899;
   std::vector<SyntheticEntry> entries = {SyntheticEntry{}};
-  bool old_entries = false;  // 0xD8-byte entries (no sw_ver, da-file.md §2.1)
+  bool old_entries = false;  // 0xD8-byte entries (no sw_ver, docs/protocol/da-file.md §2.1)
   std::size_t file_size = 0x4400;
 };
 

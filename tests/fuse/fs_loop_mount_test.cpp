@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "tests/fuse/mounted_fs.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -17,6 +18,7 @@ std::vector<std::uint8_t> file_bytes(const std::filesystem::path& p) {
 }
 
 TEST(FsLoopMount, Ext4ImageInAPartitionMountsAndReads) {
+  if (!require_fuse("mounts in-process") || !require_loop("mount -o loop of a partition file")) return;
   TempDir work;
   std::filesystem::create_directories(work / "src/dir");
   const std::string message = "hello from inside the walkman\n";

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tests/fuse/mounted_fs.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -25,6 +26,7 @@ std::set<std::string> list(const std::string& dir) {
 
 class FsReadOnlyTest : public ::testing::Test {
  protected:
+  void SetUp() override { require_fuse("mounts in-process"); }
   void TearDown() override {
     for (const auto& v : device.violations()) ADD_FAILURE() << "device rule broken: " << v;
   }
@@ -53,7 +55,7 @@ TEST_F(FsReadOnlyTest, TreeSizesAndModes) {
 }
 
 TEST_F(FsReadOnlyTest, RpmbOnlyWithTheOptionAndAlwaysReadOnly) {
-  fs::FsOptions o;
+  fusefs::FsOptions o;
   o.expose_rpmb = true;
   o.writable = true;
   MountedFs m(device, o);

@@ -2,7 +2,7 @@
 
 #include "fuse/fs_tree.h"
 
-namespace mtkfs::fs {
+namespace mtkfs::fusefs {
 namespace {
 
 constexpr std::uint64_t kMiB = 1 << 20;
@@ -82,4 +82,4 @@ TEST(FsTree, SafeNames) {
 }
 
 }  // namespace
-}  // namespace mtkfs::fs
+}  // namespace mtkfs::fusefs

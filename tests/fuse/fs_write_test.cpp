@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "tests/fuse/mounted_fs.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -16,8 +17,8 @@ std::vector<partition::Extent> partitions() {
   return {{"system", "system", 8 * kMiB, 3 * kMiB, 5}, {"data", "", 16 * kMiB, 2 * kMiB + 2560, 6}};
 }
 
-fs::FsOptions rw() {
-  fs::FsOptions o;
+fusefs::FsOptions rw() {
+  fusefs::FsOptions o;
   o.writable = true;
   return o;
 }
@@ -30,6 +31,7 @@ std::vector<std::uint8_t> bytes(std::size_t n, std::uint8_t seed) {
 
 class FsWriteTest : public ::testing::Test {
  protected:
+  void SetUp() override { require_fuse("mounts in-process"); }
   void TearDown() override {
     for (const auto& v : device.violations()) ADD_FAILURE() << "device rule broken: " << v;
   }
@@ -81,7 +83,7 @@ TEST_F(FsWriteTest, BootNeedsRwBoot) {
     EXPECT_EQ(st.st_mode & 07777, 0444u);
   }
   device.forget_caller();
-  fs::FsOptions o = rw();
+  fusefs::FsOptions o = rw();
   o.write_boot = true;
   MountedFs m(device, o);
   Fd w(m.path("boot1.img"), O_WRONLY);

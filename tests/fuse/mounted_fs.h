@@ -38,15 +38,15 @@ inline cache::CacheOptions fs_cache_options() {
 
 class MountedFs {
  public:
-  MountedFs(FakeBlockDevice& device, fs::FsOptions options, std::vector<partition::Extent> partitions = {},
+  MountedFs(FakeBlockDevice& device, fusefs::FsOptions options, std::vector<partition::Extent> partitions = {},
             cache::CacheOptions cache_options = fs_cache_options())
       : mountpoint_(dir_ / "mnt") {
     std::filesystem::create_directories(mountpoint_);
     options.install_signal_handlers = false;
     cache_ = std::make_unique<cache::Cache>(device, cache_options);
-    mount_ = std::make_unique<fs::FuseMount>(mountpoint_.string(), options);
+    mount_ = std::make_unique<fusefs::FuseMount>(mountpoint_.string(), options);
     result_ = std::async(std::launch::async, [this, options, partitions] {
-      return fs::run_filesystem(*mount_, options, *cache_, partitions);
+      return fusefs::run_filesystem(*mount_, options, *cache_, partitions);
     });
   }
   ~MountedFs() { unmount(); }
@@ -74,7 +74,7 @@ class MountedFs {
   TempDir dir_;
   std::filesystem::path mountpoint_;
   std::unique_ptr<cache::Cache> cache_;
-  std::unique_ptr<fs::FuseMount> mount_;
+  std::unique_ptr<fusefs::FuseMount> mount_;
   std::future<int> result_;
   std::optional<int> exit_code_;
 };

@@ -78,7 +78,6 @@ Recording record(sim::SimConfig config, const fs::path& socket) {
   transport::ConnectOptions options;
   options.socket = socket.string();
   options.wait_seconds = 5;
-  options.quiet = true;
   da::DeviceOptions device_options;
   device_options.timing.hw_sw_ver_delay = device_options.timing.stage2_config_delay = da::Millis{0};
   device_options.timing.stage2_final_ack_delay = device_options.timing.speed_switch_settle = da::Millis{0};

@@ -82,6 +82,16 @@ TEST(ManPage, MtkfsDocumentsExactlyTheOptionsOfItsHelp) {
                        << "\nin man/mtkfs.1, not in --help:" << missing(man, help);
 }
 
+// --help prints the -o keys from the parser's own table; the man page must list the same ones.
+TEST(ManPage, MtkfsDocumentsExactlyTheMountKeysOfItsHelp) {
+  const Options help = help_mount_keys(help_of(mtkfs_program(), {"--help"}));
+  const Options man = man_mount_keys(read_text_file(man_page("mtkfs.1")));
+  for (const char* key : {"rw", "writable", "ro", "rw_boot", "allow_other", "cache_size", "da", "end", "wait"})
+    EXPECT_TRUE(help.count(key)) << key << " not found under '-o options taken by mtkfs' in mtkfs --help";
+  EXPECT_EQ(help, man) << "in --help, not in man/mtkfs.1:" << missing(help, man)
+                       << "\nin man/mtkfs.1, not in --help:" << missing(man, help);
+}
+
 TEST(ManPage, MtkfsSimDocumentsExactlyTheOptionsOfItsHelpAndSubcommands) {
   Options help = help_options(help_of(mtkfs_sim_program(), {"--help"}));
   for (const char* sub : {"init", "make-da"}) {

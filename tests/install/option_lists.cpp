@@ -123,6 +123,50 @@ std::set<std::string> help_options(const std::string& help_text) {
   return options;
 }
 
+std::set<std::string> help_mount_keys(const std::string& help_text) {
+  std::set<std::string> keys;
+  bool in_block = false;
+  for (const auto& line : lines_of(help_text)) {
+    if (line.rfind("-o options taken by mtkfs", 0) == 0) {
+      in_block = true;
+      continue;
+    }
+    if (!in_block) continue;
+    if (line.rfind("  ", 0) != 0 || line.size() < 3 || line[2] == ' ') break;
+    std::istringstream in(line);
+    std::string first;
+    in >> first;
+    keys.insert(first.substr(0, first.find('=')));
+  }
+  return keys;
+}
+
+std::set<std::string> man_mount_keys(const std::string& roff_text) {
+  std::set<std::string> keys;
+  enum { before, after_tag, in_list } state = before;
+  bool next_is_tag = false;
+  for (const auto& line : lines_of(roff_text)) {
+    if (state == before) {
+      if (line.rfind(".BI \\-o ", 0) == 0) state = after_tag;
+      continue;
+    }
+    if (state == after_tag) {
+      if (line.rfind(".RS", 0) == 0) state = in_list;
+      continue;
+    }
+    if (line.rfind(".RE", 0) == 0) break;
+    if (line.rfind(".TP", 0) == 0) {
+      next_is_tag = true;
+      continue;
+    }
+    if (!next_is_tag) continue;
+    next_is_tag = false;
+    for (const auto& part : bold_parts(line))
+      for (const auto& word : words_of(part)) keys.insert(word.substr(0, word.find('=')));
+  }
+  return keys;
+}
+
 std::set<std::string> man_options(const std::string& roff_text) {
   std::set<std::string> options;
   bool in_options = false, next_is_tag = false;

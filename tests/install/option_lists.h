@@ -17,6 +17,14 @@ std::set<std::string> help_options(const std::string& help_text);
 // ".BR \-h ", " \-\-help". Arguments are italic (\fI, .I) and never counted.
 std::set<std::string> man_options(const std::string& roff_text);
 
+// The -o keys --help lists under "-o options taken by mtkfs": the first word of each indented line
+// of that block, without "=VALUE".
+std::set<std::string> help_mount_keys(const std::string& help_text);
+
+// The -o keys the man page lists: bold words of the .TP tags inside the .RS/.RE block that follows
+// the "-o" option's tag, without "=".
+std::set<std::string> man_mount_keys(const std::string& roff_text);
+
 // The file as a string; throws std::runtime_error naming it if it cannot be read.
 std::string read_text_file(const std::string& path);
 

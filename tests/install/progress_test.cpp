@@ -1,6 +1,6 @@
-// The connection feedback of fuse/progress.h: what it draws, and that mtkfs draws it on a terminal
+// The connection feedback of app/progress.h: what it draws, and that mtkfs draws it on a terminal
 // only (and never with -q).
-#include "fuse/progress.h"
+#include "app/progress.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

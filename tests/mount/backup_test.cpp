@@ -19,6 +19,7 @@
 #include "tests/mount/file_tools.h"
 #include "tests/mount/process_tools.h"
 #include "tests/mount/rig.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -78,6 +79,7 @@ std::uint64_t peak_cache_bytes(const std::string& log) {
 }
 
 TEST(MountBackup, GptPatternDiskCopiesExactlyAndReadsMatchThePattern) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim({"--allow-rpmb"});
@@ -130,6 +132,7 @@ TEST(MountBackup, GptPatternDiskCopiesExactlyAndReadsMatchThePattern) {
 }
 
 TEST(MountBackup, MbrDiskWithPmtNamesInTheForegroundWithA16MiBCache) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "mbr", "--pattern"});
   rig.start_sim();

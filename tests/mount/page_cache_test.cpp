@@ -16,6 +16,7 @@
 #include "tests/mount/file_tools.h"
 #include "tests/mount/process_tools.h"
 #include "tests/mount/rig.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -55,6 +56,7 @@ void expect_reads_match(Rig& rig) {
 }
 
 TEST(MountPageCache, DirectIoByDefaultRefusesOnlySharedMappings) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim();
@@ -67,6 +69,7 @@ TEST(MountPageCache, DirectIoByDefaultRefusesOnlySharedMappings) {
 }
 
 TEST(MountPageCache, PageCacheOptionAllowsSharedMappings) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim();

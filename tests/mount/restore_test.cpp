@@ -13,6 +13,7 @@
 #include "tests/mount/file_tools.h"
 #include "tests/mount/process_tools.h"
 #include "tests/mount/rig.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -45,6 +46,7 @@ int open_error(const std::string& path) {
 }
 
 TEST(MountRestore, DdIntoPartitionsReachesTheDeviceAndBootStaysReadOnly) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();
@@ -97,6 +99,7 @@ TEST(MountRestore, DdIntoPartitionsReachesTheDeviceAndBootStaysReadOnly) {
 // I/O on the mount's side), and the device's image holds a clean file system with the new file after both
 // unmounts, checked with e2fsprogs on the simulator's own image file.
 TEST(MountRestore, ReadWriteLoopMountOfAPartitionReachesTheDevice) {
+  if (!require_fuse() || !require_loop("mount -o loop of a partition file")) return;
   Rig rig;
   rig.init({"--layout", "gpt"});
   rig.start_sim();
@@ -131,6 +134,7 @@ TEST(MountRestore, ReadWriteLoopMountOfAPartitionReachesTheDevice) {
 }
 
 TEST(MountRestore, RwBootMakesBootPartitionsWritable) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();
@@ -151,6 +155,7 @@ TEST(MountRestore, RwBootMakesBootPartitionsWritable) {
 }
 
 TEST(MountRestore, FullSizeUserAreaAbove4GiBInTheForeground) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "none", "--profile", "nw-a50-full"});
   // Known bytes the device has before the mount: the last sector and 64 KiB at 14 GiB.
@@ -176,6 +181,7 @@ TEST(MountRestore, FullSizeUserAreaAbove4GiBInTheForeground) {
 }
 
 TEST(MountRestore, DataTheDeviceRefusesFailsTheUnmount) {
+  if (!require_fuse()) return;
   Rig rig;
   rig.init({"--layout", "gpt"});
   // Every WRITE command is NACKed.

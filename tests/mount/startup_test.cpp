@@ -16,6 +16,7 @@
 #include "tests/mount/file_tools.h"
 #include "tests/mount/process_tools.h"
 #include "tests/mount/rig.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -99,6 +100,7 @@ TEST(MountStartup, UnknownFuseOptionIsReportedBeforeDetaching) {
 // mount(8)'s fixed PATH; this test process gets a private mount namespace in which the build's
 // mtkfs is bound over /usr/local/sbin, so the host is not changed.
 TEST(MountCommand, MountTypeFuseMtkfsIsReadOnlyDespiteMountsDefaultRw) {
+  if (!require_fuse("mount(8) in a private mount namespace")) return;
   ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
   ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
   Rig rig;
@@ -126,6 +128,7 @@ TEST(MountCommand, MountTypeFuseMtkfsIsReadOnlyDespiteMountsDefaultRw) {
 }
 
 TEST(MountCommand, FstabStyleSourceWithWritable) {
+  if (!require_fuse("mount(8)")) return;
   Rig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();

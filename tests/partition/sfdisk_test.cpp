@@ -25,8 +25,11 @@ constexpr std::uint64_t kImageSize = 64ull << 20;
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
+// sfdisk lives in /usr/sbin, which is not on a normal user's PATH.
+std::string with_sbin(const std::string& command) { return "PATH=/usr/sbin:/sbin:$PATH " + command; }
+
 void run_with_input(const std::string& command, const std::string& input) {
-  FILE* pipe = popen(command.c_str(), "w");
+  FILE* pipe = popen(with_sbin(command).c_str(), "w");
   if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
   const bool written = std::fwrite(input.data(), 1, input.size(), pipe) == input.size();
   const int status = pclose(pipe);
@@ -34,7 +37,7 @@ void run_with_input(const std::string& command, const std::string& input) {
 }
 
 std::string output_of(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen(with_sbin(command).c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
   std::string out;
   char buf[4096];

@@ -17,7 +17,7 @@ class Checksum : public PatternDiskSuite {
  protected:
   static void SetUpTestSuite() {
     PatternDiskSuite::SetUpTestSuite();
-    calibration_ = calibrate(*disk_);
+    if (mtkfs::testing::missing_fuse().empty()) calibration_ = calibrate(*disk_);  // else SetUp() skips
   }
   static inline Calibration calibration_;
 };

@@ -99,7 +99,9 @@ void print_warnings(const std::string& log) {
 
 class CorruptTable : public ::testing::Test {
  protected:
-  void SetUp() override { use_built_programs(); }
+  void SetUp() override {
+    if (mtkfs::testing::require_fuse()) use_built_programs();
+  }
 };
 
 TEST_F(CorruptTable, GptEntriesBeyondTheRegion) {

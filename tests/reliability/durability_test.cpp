@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/reliability/reliability_io.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::reliability {
 namespace {
@@ -140,6 +141,7 @@ TEST(DurabilityModel, CatchesLostSyncedWritesAndStrayBytes) {
 }
 
 TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
+  if (!mtkfs::testing::require_fuse()) return;
   use_built_programs();
   const unsigned seed = env_number("MTKFS_DURABILITY_SEED", 20261128);
   const unsigned rounds = env_number("MTKFS_DURABILITY_ROUNDS", 50);

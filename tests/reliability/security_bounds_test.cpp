@@ -33,7 +33,9 @@ Errno raw_pwrite(int fd, const void* buf, std::size_t n, off_t off) {
 
 class Bounds : public ::testing::Test {
  protected:
-  void SetUp() override { use_built_programs(); }
+  void SetUp() override {
+    if (mtkfs::testing::require_fuse()) use_built_programs();
+  }
   PatternDisk disk_;
 };
 

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/requirements.h"
 
 namespace mtkfs::reliability {
 
-// A test suite whose tests share one pattern disk, written once per suite.
+// A test suite whose tests share one pattern disk, written once per suite. Each test mounts it.
 class PatternDiskSuite : public ::testing::Test {
  protected:
+  void SetUp() override { mtkfs::testing::require_fuse(); }
   static void SetUpTestSuite() {
     use_built_programs();
     disk_ = new PatternDisk();

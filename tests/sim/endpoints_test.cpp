@@ -70,7 +70,8 @@ class UsbEndpoint : public ::testing::Test {
 
 TEST_F(UsbEndpoint, TooSmallBufferOverflowsAndLosesThatPacket) {
   Bytes one(1);
-  // mtkclient reads 1 byte per handshake step; a pending READY overflows it (preloader.md §3.3).
+  // mtkclient reads 1 byte per handshake step; a pending READY overflows it
+  // (docs/protocol/preloader.md §3.3).
   const auto ready = model->bulk_in(one, 5s);
   EXPECT_EQ(ready.status, sim::UsbStatus::overflow);
   EXPECT_EQ(ready.transferred, 0u);
@@ -117,7 +118,7 @@ TEST_F(UsbEndpoint, PrefixedTrailerOverflowsAnExactTenByteReadLikeMtkclient2) {
   for (const Bytes& u : report_units(4 << 20, 4 << 20, 16 << 20, kTestUserSize)) host->expect_unit(u);
   Bytes ten(10);
   const auto r = model->bulk_in(ten, 5s);
-  EXPECT_EQ(r.status, sim::UsbStatus::overflow) << "usb.md §8: 14-byte packet into a 10-byte read";
+  EXPECT_EQ(r.status, sim::UsbStatus::overflow) << "docs/protocol/usb.md §8: 14-byte packet into a 10-byte read";
 }
 
 TEST_F(UsbEndpoint, NoZeroLengthPacketAfterAFullPacketMultiple) {

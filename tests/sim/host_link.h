@@ -169,7 +169,7 @@ class UsbHost final : public HostLink {
   explicit UsbHost(sim::UsbDeviceModel& model) : model_(model) {}
 
   void set_line_coding() {
-    const Bytes coding = {0x00, 0x10, 0x0E, 0x00, 0x00, 0x00, 0x08};  // 921600 8N1 (usb.md §4.2)
+    const Bytes coding = {0x00, 0x10, 0x0E, 0x00, 0x00, 0x00, 0x08};  // 921600 8N1 (docs/protocol/usb.md §4.2)
     ASSERT_EQ(model_.control_out(0x21, 0x20, 0, 0, coding), sim::UsbStatus::ok);
     ASSERT_EQ(model_.control_out(0x21, 0x22, 2, 0, {}), sim::UsbStatus::ok);
   }
@@ -179,7 +179,7 @@ class UsbHost final : public HostLink {
     if (r.status != sim::UsbStatus::ok || r.transferred != bytes.size()) throw std::runtime_error("bulk OUT failed");
   }
 
-  // Packet-sized reads with the surplus kept, as a careful host does (usb.md §5.2).
+  // Packet-sized reads with the surplus kept, as a careful host does (docs/protocol/usb.md §5.2).
   Bytes receive(std::size_t n, std::chrono::milliseconds timeout = kReplyTimeout) override {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (surplus_.size() < n) {

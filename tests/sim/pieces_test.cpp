@@ -9,19 +9,6 @@
 namespace mtkfs::simtest {
 namespace {
 
-TEST(ParseSize, AcceptsDecimalHexAndBinarySuffixes) {
-  EXPECT_EQ(sim::parse_size("4096"), 4096u);
-  EXPECT_EQ(sim::parse_size("0x3AB400000"), 0x3AB400000u);
-  EXPECT_EQ(sim::parse_size("256M"), 256ull << 20);
-  EXPECT_EQ(sim::parse_size("256MiB"), 256ull << 20);
-  EXPECT_EQ(sim::parse_size("4k"), 4096u);
-  EXPECT_EQ(sim::parse_size("1G"), 1ull << 30);
-  EXPECT_EQ(sim::parse_size("0x10k"), 0x4000u);
-  for (const char* bad : {"", "abc", "12Q", "0x", "99999999999999999999", "0xFFFFFFFFFFFFFFFFF", "99999999999T", "-1"}) {
-    EXPECT_THROW(sim::parse_size(bad), std::invalid_argument) << bad;
-  }
-}
-
 TEST(Checksums, Xor16IsIncrementalAcrossOddPiecesAndSum16WrapsAt16Bits) {
   const Bytes data = pattern(1001, 3);
   sim::Xor16 whole, pieces;

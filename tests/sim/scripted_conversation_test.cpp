@@ -1,5 +1,5 @@
-// (a) The whole "Sequence at a glance" (spec/README.md) played by hand against the USB model, NW-A50 full
-// profile: every reply byte and every unit boundary is checked against bytes copied from the spec.
+// (a) The whole "Session at a glance" (docs/protocol/README.md) played by hand against the USB model,
+// NW-A50 full profile: every reply byte and every unit boundary is checked against bytes copied from the spec.
 #include <gtest/gtest.h>
 
 #include "sim_fixture.h"
@@ -11,7 +11,7 @@ const Bytes kReady = {0x52, 0x45, 0x41, 0x44, 0x59};
 
 TEST(ScriptedConversation, PlugInToRebootOverUsbMatchesTheSpecByteForByte) {
   SimDir dir;
-  dir.config.user_size = sim::kNwA50UserSize;  // the report then equals legacy-da.md §5.2 verbatim
+  dir.config.user_size = sim::kNwA50UserSize;  // the report then equals docs/protocol/legacy-da.md §5.2 verbatim
   const Bytes boot1_sectors = pattern(0x600, 0x11);
   const Bytes user_sectors = pattern(0x400, 0x22);
   std::filesystem::create_directories(dir.config.dir);
@@ -92,7 +92,7 @@ TEST(ScriptedConversation, PlugInToRebootOverUsbMatchesTheSpecByteForByte) {
   host.send({0x00, 0x20, 0x00, 0x00});
   host.expect_units({{0x00, 0x20, 0x00, 0x00}, {0x00, 0x00}}, "D5");
 
-  // DA1 (legacy-da.md §2, simulator example).
+  // DA1 (docs/protocol/legacy-da.md §2, simulator example).
   host.expect_units({{0xC0}, {0x00, 0x00, 0x0B, 0xC4}, {0x00, 0x07}}, "sync");
   for (int i = 0; i < 7; ++i) host.expect_unit({0x00, 0x00}, "nand id");
   host.expect_units({{0x00, 0x00, 0x00, 0x00},
@@ -116,7 +116,8 @@ TEST(ScriptedConversation, PlugInToRebootOverUsbMatchesTheSpecByteForByte) {
   host.send({0x5A});
   host.expect_unit({0x5A}, "final ACK");
 
-  // legacy-da.md §5.2, copied from the spec's hex dump; units split at 1C 2D 3B 44 A0 BC E2.
+  // docs/protocol/legacy-da.md §5.2, copied from the spec's hex dump; units split at 1C 2D 3B 44 A0 BC
+  // E2.
   const Bytes report = {
       0x00, 0x00, 0x0B, 0xC7, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0B, 0xC4,

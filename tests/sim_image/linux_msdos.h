@@ -1,6 +1,7 @@
 // Partition listings of an MBR/EBR disk by three parsers, for tests that cannot rely on one:
 // the kernel (via loop --partscan and sysfs), libblkid (partx) and a reference decoder in this
-// test suite that applies the kernel's block/partitions/msdos.c rules (partitions.md §3.2).
+// test suite that applies the kernel's block/partitions/msdos.c rules
+// (docs/protocol/partitions.md §3.2).
 #pragma once
 
 #include <cstdint>

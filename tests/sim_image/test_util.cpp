@@ -68,7 +68,7 @@ LoopDevice::~LoopDevice() {
 std::string LoopDevice::name() const { return std::filesystem::path(device_).filename().string(); }
 
 std::vector<Expected> expected_real_rows() {
-  // /proc/emmc of an NW-A50 (partitions.md §5.1): start sector, sector count.
+  // /proc/emmc of an NW-A50 (docs/protocol/partitions.md §5.1): start sector, sector count.
   const struct {
     const char* name;
     std::uint64_t start, count;

@@ -45,7 +45,7 @@ struct Expected {
   std::uint64_t offset;
   std::uint64_t size;
 };
-std::vector<Expected> expected_real_rows();     // partitions.md §5.1, /proc/emmc columns
+std::vector<Expected> expected_real_rows();     // docs/protocol/partitions.md §5.1, /proc/emmc columns
 std::vector<Expected> expected_compact_rows();  // README.md compact table
 
 struct DumpedPartition {

@@ -32,7 +32,6 @@ TEST(OpenTransport, SocketOption) {
   ConnectOptions options;
   options.socket = path;
   options.wait_seconds = 5;
-  options.quiet = true;
   auto transport = open_transport(options);
   server.accept_peer();
   EXPECT_EQ(transport->describe(), "socket " + path);
@@ -48,7 +47,6 @@ TEST(OpenTransport, PortOption) {
   ConnectOptions options;
   options.port = pty.slave_path();
   options.wait_seconds = 5;
-  options.quiet = true;
   auto transport = open_transport(options);
   EXPECT_EQ(transport->describe(), pty.slave_path());
   transport->write_all(std::vector<std::uint8_t>{0xA0}, Millis{5000});
@@ -59,7 +57,6 @@ TEST(OpenTransport, UsbWithInvalidSelectorFailsBeforeWaiting) {
   ConnectOptions options;
   options.usb_selector = "not-a-selector";
   options.wait_seconds = 1;
-  options.quiet = true;
   try {
     open_transport(options);
     FAIL() << "expected TransportError";

@@ -5,14 +5,13 @@
 #include <array>
 #include <string>
 
-#include "sim_usb_endpoint.h"
+#include "sim/usb_model_endpoint.h"
 #include "tests/support/temp_dir.h"
 #include "transport/packet_stream_transport.h"
 
 namespace mtkfs::transport {
 namespace {
 
-using testing::SimUsbEndpoint;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr Millis kTimeout{3000};
@@ -28,17 +27,18 @@ class SimUsb : public ::testing::TestWithParam<sim::UnitFault> {
     config.user_size = 4 << 20;
     config.faults.units = GetParam();
     device_ = std::make_unique<sim::UsbDeviceModel>(config);
-    auto endpoint = std::make_unique<SimUsbEndpoint>(*device_);
-    endpoint_ = endpoint.get();
+    auto endpoint = std::make_unique<sim::UsbModelEndpoint>(*device_, counts_, [](std::size_t size) {
+      ADD_FAILURE() << "bulk_in buffer of " << size << " bytes is not a multiple of the packet size";
+    });
     stream_ = std::make_unique<PacketStreamTransport>(std::move(endpoint), "sim usb",
                                                       BootStage::preloader);
   }
   void TearDown() override {
-    EXPECT_EQ(endpoint_->bad_buffers(), 0u);
-    EXPECT_EQ(endpoint_->overflows(), 0u);
+    EXPECT_EQ(counts_.bad_in_buffers.load(), 0u);
+    EXPECT_EQ(counts_.overflows.load(), 0u);
   }
 
-  // What UsbTransport sends after claiming (usb.md §4.2, mtkclient style).
+  // What UsbTransport sends after claiming (docs/protocol/usb.md §4.2, mtkclient style).
   void send_cdc_setup() {
     const std::array<std::uint8_t, 7> coding{0x00, 0x10, 0x0e, 0x00, 0x00, 0x00, 0x08};
     ASSERT_EQ(device_->control_out(0x21, 0x20, 0, 0, coding), sim::UsbStatus::ok);
@@ -65,7 +65,8 @@ class SimUsb : public ::testing::TestWithParam<sim::UnitFault> {
     return false;
   }
 
-  // The host recommendation of preloader.md §3.3. Returns the number of A0 bytes sent.
+  // The host recommendation of docs/protocol/preloader.md §3.3. Returns the number of A0 bytes
+  // sent.
   int handshake() {
     const std::array<std::pair<std::uint8_t, std::uint8_t>, 3> rest{
         {{0x0A, 0xF5}, {0x50, 0xAF}, {0x05, 0xFA}}};
@@ -90,7 +91,7 @@ class SimUsb : public ::testing::TestWithParam<sim::UnitFault> {
 
   mtkfs::testing::TempDir dir_;
   std::unique_ptr<sim::UsbDeviceModel> device_;
-  SimUsbEndpoint* endpoint_ = nullptr;
+  sim::UsbTransferCounts counts_;
   std::unique_ptr<PacketStreamTransport> stream_;
 };
 

@@ -16,22 +16,28 @@ std::size_t count(const std::string& text, const std::string& needle) {
 }
 
 TEST(UsbWait, GivesUpAfterWaitSecondsAndHintsOnce) {
+  std::string told;
+  int notices = 0;
   ::testing::internal::CaptureStderr();
   try {
-    wait_for_device({"255:255", 1, false});
+    wait_for_device({"255:255", 1, [&](const std::string& text) {
+                       told += text;
+                       ++notices;
+                     }});
     ::testing::internal::GetCapturedStderr();
     FAIL() << "expected TimeoutError";
   } catch (const TimeoutError& e) {
-    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "the transport never writes to the terminal";
     EXPECT_NE(std::string(e.what()).find("1 s"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("255:255"), std::string::npos) << e.what();
-    EXPECT_EQ(count(err, "Volume Down + Play"), 1u) << err;
+    EXPECT_EQ(count(told, "Volume Down + Play"), 1u) << told;
+    EXPECT_EQ(notices, 1);
   }
 }
 
-TEST(UsbWait, QuietPrintsNothing) {
+TEST(UsbWait, WithoutANoticeCallbackNobodyIsTold) {
   ::testing::internal::CaptureStderr();
-  EXPECT_THROW(open_usb_transport({"255:255", 1, true}), TimeoutError);
+  EXPECT_THROW(open_usb_transport({"255:255", 1, {}}), TimeoutError);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 

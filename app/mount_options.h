@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cache/cache.h"
-#include "fuse/cli_options.h"
+#include "app/cli_options.h"
 #include "fuse/filesystem.h"
 
 namespace mtkfs::cli {
@@ -32,7 +32,7 @@ void add_mount_options(CLI::App& app, MountArgs& args);
 // The mount as it will be done.
 struct MountPlan {
   std::string mountpoint;  // absolute: the daemon changes its directory to "/"
-  fs::FsOptions fs;
+  fusefs::FsOptions fs;
   cache::CacheOptions cache;
   bool foreground = false;
   std::string log_file;  // absolute, or empty for the terminal / syslog
@@ -42,11 +42,10 @@ struct MountPlan {
 // Relative paths become absolute. Throws std::invalid_argument with a message for the user.
 MountPlan resolve_mount(const MountArgs& args, ConnectionOptions& connection, std::string& end);
 
-// "268435456", "0x10000000", "256M", "256MiB", "16m", "1G", "4096K" (binary multiples).
-// Throws std::invalid_argument naming `what`.
-std::uint64_t parse_size(std::string_view text, std::string_view what);
-
 // The help text's footer: the -o keys and the SOURCE forms.
 std::string mount_help_footer();
+
+// The -o keys mtkfs takes itself, in the order --help lists them.
+std::vector<std::string> mount_option_keys();
 
 }  // namespace mtkfs::cli

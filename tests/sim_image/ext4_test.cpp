@@ -3,6 +3,7 @@
 #include "sim/image/image.h"
 #include "tests/sim_image/ext4_expect.h"
 #include "tests/sim_image/test_util.h"
+#include "tests/support/requirements.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::sim::image {
@@ -11,6 +12,7 @@ namespace {
 constexpr std::uint64_t kAndroidOffset = 0x6200000, kAndroidSize = 0x3000000;  // compact table
 
 TEST(Ext4, GptAndroidPartitionHoldsTheKnownFiles) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .layout = Layout::gpt});
   test::expect_system_ext4(dir / "user.img", kAndroidOffset, kAndroidSize, dir.path());
@@ -23,6 +25,7 @@ TEST(Ext4, GptAndroidPartitionHoldsTheKnownFiles) {
 }
 
 TEST(Ext4, FileSystemOverPatternIsCleanAndThePatternAroundItSurvives) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .layout = Layout::mbr, .pattern = true});
   const auto user = dir / "user.img";

@@ -1,11 +1,11 @@
-#include "fuse/cli_options.h"
+#include "app/cli_options.h"
 
 #include <unistd.h>
 
 #include <stdexcept>
 
 #include "da/errors.h"
-#include "fuse/progress.h"
+#include "app/progress.h"
 
 namespace mtkfs::cli {
 
@@ -64,7 +64,7 @@ transport::ConnectOptions transport_options(const ConnectionOptions& o) {
   c.port = o.port;
   c.socket = o.socket;
   c.wait_seconds = o.wait_seconds;
-  c.quiet = o.quiet;
+  if (!o.quiet) c.notice = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
   return c;
 }
 

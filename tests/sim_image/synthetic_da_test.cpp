@@ -1,4 +1,4 @@
-// Every field of da-file.md §5, decoded independently of the writer.
+// Every field of docs/protocol/da-file.md §5, decoded independently of the writer.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 

@@ -1,7 +1,7 @@
 // mtkfs: the eMMC of a MediaTek device (Sony NW-A50, MT8590) in Preloader download mode, through
 // the legacy Download Agent protocol.
 //
-//   mtkfs [options] [SOURCE] MOUNTPOINT      mount (fuse/mount_command.h)
+//   mtkfs [options] [SOURCE] MOUNTPOINT      mount (app/mount_command.h)
 //   mtkfs --info --da FILE [connection]      print what the device reports
 //
 // Both end the DA session with `reboot` unless --end says otherwise: mtkfs cannot resume a DA
@@ -15,10 +15,10 @@
 #include <string>
 
 #include "da/device.h"
-#include "fuse/cli_options.h"
-#include "fuse/logging.h"
-#include "fuse/mount_command.h"
-#include "fuse/mount_options.h"
+#include "app/cli_options.h"
+#include "app/logging.h"
+#include "app/mount_command.h"
+#include "app/mount_options.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "fuse/progress.h"
+#include "app/progress.h"
 
 #include <unistd.h>
 

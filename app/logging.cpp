@@ -1,4 +1,4 @@
-#include "fuse/logging.h"
+#include "app/logging.h"
 
 #include <syslog.h>
 

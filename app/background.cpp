@@ -1,4 +1,4 @@
-#include "fuse/background.h"
+#include "app/background.h"
 
 #include <fcntl.h>
 #include <signal.h>

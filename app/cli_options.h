@@ -36,7 +36,7 @@ std::string da_file_hint();
 
 // Checks --da and loads it (DaFileError with da_file_hint() when missing/unusable); the returned
 // Device is not connected yet. On a terminal and without -q, connecting shows a spinner while
-// waiting for the device and a bar for the DA upload (fuse/progress.h).
+// waiting for the device and a bar for the DA upload (app/progress.h).
 std::unique_ptr<da::Device> make_device(const ConnectionOptions& options,
                                         da::DeviceOptions device_options = {});
 

@@ -1,5 +1,8 @@
-#include "fuse/mount_options.h"
+#include "app/mount_options.h"
 
+#include "common/size.h"
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
@@ -66,45 +69,69 @@ struct OptionState {
   std::string cache_size;
 };
 
-// Takes the -o keys mtkfs understands; everything else goes to libfuse as it is.
-void apply_o_option(const std::string& item, bool mount_helper_form, OptionState& state, MountPlan& plan,
-                    ConnectionOptions& connection, std::string& end) {
+// What one -o key may change.
+struct KeyTarget {
+  bool mount_helper_form;
+  OptionState& state;
+  MountPlan& plan;
+  ConnectionOptions& connection;
+  std::string& end;
+};
+
+// THE list of -o keys mtkfs takes: parsing, the --help footer and the man-page test all read it.
+// Everything else goes to libfuse as it is.
+struct MountKey {
+  std::string_view name;
+  std::string_view value_name;  // empty: a flag
+  std::string_view help;
+  void (*apply)(const std::string& value, KeyTarget& t);
+};
+
+constexpr MountKey kMountKeys[] = {
+    {"rw", "",
+     "writable mount, like --rw (with a SOURCE, mount(8) always adds rw, so there use 'writable')",
+     [](const std::string&, KeyTarget& t) {
+       // mount(8) adds "rw" to every mount that is not "ro": in that form only "writable" opens the
+       // device for writing, so a forgotten "ro" in fstab cannot make the eMMC writable.
+       if (!t.mount_helper_form) t.state.writable = true;
+     }},
+    {"writable", "", "writable mount in every form", [](const std::string&, KeyTarget& t) { t.state.writable = true; }},
+    {"ro", "", "read-only (the default)", [](const std::string&, KeyTarget& t) { t.state.read_only = true; }},
+    {"rw_boot", "", "boot1/boot2 writable too, like --rw-boot",
+     [](const std::string&, KeyTarget& t) { t.state.rw_boot = true; }},
+    {"rpmb", "", "show rpmb.img (read-only)", [](const std::string&, KeyTarget& t) { t.plan.fs.expose_rpmb = true; }},
+    {"allow_other", "", "let other users see the files (non-root: user_allow_other in /etc/fuse.conf)",
+     [](const std::string&, KeyTarget& t) { t.plan.fs.allow_other = true; }},
+    {"page_cache", "", "image files through the kernel's page cache (default: direct I/O; see mtkfs(1))",
+     [](const std::string&, KeyTarget& t) { t.plan.fs.page_cache = true; }},
+    {"debug", "", "like -d", [](const std::string&, KeyTarget& t) { t.plan.fs.debug = true; }},
+    {"cache_size", "SIZE", "like --cache-size",
+     [](const std::string& value, KeyTarget& t) { t.state.cache_size = value; }},
+    {"da", "FILE", "like --da",
+     [](const std::string& value, KeyTarget& t) {
+       if (!t.connection.da_file.empty() && t.connection.da_file != value)
+         throw std::invalid_argument("--da and -o da= name different files");
+       t.connection.da_file = value;
+     }},
+    {"end", "MODE", "like --end",
+     [](const std::string& value, KeyTarget& t) {
+       end_mode(value);  // rejects anything but stay/reboot/poweroff
+       t.end = value;
+     }},
+    {"wait", "SECONDS", "like --wait",
+     [](const std::string& value, KeyTarget& t) { t.connection.wait_seconds = parse_seconds(value); }},
+};
+
+void apply_o_option(const std::string& item, KeyTarget& target) {
   const auto equals = item.find('=');
   const std::string key = item.substr(0, equals);
-  const std::string value = equals == std::string::npos ? "" : item.substr(equals + 1);
   const bool has_value = equals != std::string::npos;
-  if (key == "rw" && !has_value) {
-    // mount(8) adds "rw" to every mount that is not "ro": in that form only "writable" opens the
-    // device for writing, so a forgotten "ro" in fstab cannot make the eMMC writable.
-    if (!mount_helper_form) state.writable = true;
-  } else if (key == "ro" && !has_value) {
-    state.read_only = true;
-  } else if (key == "writable" && !has_value) {
-    state.writable = true;
-  } else if (key == "rw_boot" && !has_value) {
-    state.rw_boot = true;
-  } else if (key == "rpmb" && !has_value) {
-    plan.fs.expose_rpmb = true;
-  } else if (key == "allow_other" && !has_value) {
-    plan.fs.allow_other = true;
-  } else if (key == "page_cache" && !has_value) {
-    plan.fs.page_cache = true;
-  } else if (key == "debug" && !has_value) {
-    plan.fs.debug = true;
-  } else if (key == "cache_size" && has_value) {
-    state.cache_size = value;
-  } else if (key == "da" && has_value) {
-    if (!connection.da_file.empty() && connection.da_file != value)
-      throw std::invalid_argument("--da and -o da= name different files");
-    connection.da_file = value;
-  } else if (key == "end" && has_value) {
-    end_mode(value);  // rejects anything but stay/reboot/poweroff
-    end = value;
-  } else if (key == "wait" && has_value) {
-    connection.wait_seconds = parse_seconds(value);
-  } else {
-    plan.fs.extra_mount_options.push_back(item);
+  for (const MountKey& k : kMountKeys) {
+    if (k.name != key || k.value_name.empty() == has_value) continue;
+    k.apply(has_value ? item.substr(equals + 1) : std::string(), target);
+    return;
   }
+  target.plan.fs.extra_mount_options.push_back(item);
 }
 
 // CLI11 would print the two-value positional as "[MOUNTPOINT(0x)]".
@@ -118,39 +145,6 @@ class UsageFormatter : public CLI::Formatter {
 
 }  // namespace
 
-std::uint64_t parse_size(std::string_view text, std::string_view what) {
-  const std::string bad = "bad " + std::string(what) + " '" + std::string(text) +
-                          "': use a byte count or a number with K, M, G or T (binary), e.g. 256M";
-  std::string_view digits = text;
-  int base = 10;
-  if (starts_with(digits, "0x") || starts_with(digits, "0X")) {
-    digits.remove_prefix(2);
-    base = 16;
-  }
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-  if (error != std::errc() || end == digits.data()) throw std::invalid_argument(bad);
-  std::string suffix(end, digits.data() + digits.size());
-  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (suffix.size() == 3 && suffix.substr(1) == "IB") suffix.resize(1);
-  unsigned shift = 0;
-  if (suffix.empty() || suffix == "B")
-    shift = 0;
-  else if (suffix == "K")
-    shift = 10;
-  else if (suffix == "M")
-    shift = 20;
-  else if (suffix == "G")
-    shift = 30;
-  else if (suffix == "T")
-    shift = 40;
-  else
-    throw std::invalid_argument(bad);
-  if (base == 16 && shift != 0) throw std::invalid_argument(bad);
-  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) throw std::invalid_argument(bad);
-  return value << shift;
-}
-
 MountPlan resolve_mount(const MountArgs& args, ConnectionOptions& connection, std::string& end) {
   MountPlan plan;
   if (args.positionals.empty() || args.positionals.size() > 2)
@@ -162,9 +156,9 @@ MountPlan resolve_mount(const MountArgs& args, ConnectionOptions& connection, st
   OptionState state;
   state.writable = args.rw;
   state.rw_boot = args.rw_boot;
+  KeyTarget target{helper_form, state, plan, connection, end};
   for (const auto& list : args.o_lists)
-    for (const auto& item : split_list(list))
-      apply_o_option(item, helper_form, state, plan, connection, end);
+    for (const auto& item : split_list(list)) apply_o_option(item, target);
 
   if (state.writable && state.read_only) throw std::invalid_argument("-o ro contradicts --rw / -o writable");
   if (state.rw_boot && !state.writable)
@@ -221,7 +215,7 @@ void add_mount_options(CLI::App& app, MountArgs& a) {
 }
 
 std::string mount_help_footer() {
-  return R"(Mounting:
+  std::string text = R"(Mounting:
   mtkfs --da DA.bin /mnt/a50                 read-only, first MediaTek Preloader on USB
   mtkfs --da DA.bin --socket S -f /mnt/a50   mtkfs-sim on a socket, in the foreground
   mount -t fuse.mtkfs usb /mnt/a50 -o da=DA.bin   (fstab: usb /mnt/a50 fuse.mtkfs da=DA.bin,noauto 0 0)
@@ -233,18 +227,21 @@ std::string mount_help_footer() {
 
 SOURCE (mount(8) / fstab form): socket:PATH | port:TTY | usb | usb:BUS:ADDR
 
--o options taken by mtkfs (the others go to FUSE, e.g. allow_other, default_permissions, noatime):
-  rw            writable mount, like --rw (with a SOURCE, mount(8) always adds rw, so there use
-                'writable')
-  writable      writable mount in every form
-  ro            read-only (the default)
-  rw_boot       boot1/boot2 writable too, like --rw-boot
-  rpmb          show rpmb.img (read-only)
-  cache_size=SIZE  like --cache-size
-  page_cache    image files through the kernel's page cache (default: direct I/O; see mtkfs(1))
-  da=FILE       like --da      end=MODE  like --end      wait=SECONDS  like --wait
-  debug         like -d
+-o options taken by mtkfs (the others go to FUSE as they are, e.g. default_permissions, noatime):
 )";
+  for (const MountKey& k : kMountKeys) {
+    std::string key = std::string(k.name);
+    if (!k.value_name.empty()) key += "=" + std::string(k.value_name);
+    key.resize(std::max<std::size_t>(key.size() + 2, 18), ' ');
+    text += "  " + key + std::string(k.help) + "\n";
+  }
+  return text;
+}
+
+std::vector<std::string> mount_option_keys() {
+  std::vector<std::string> keys;
+  for (const MountKey& k : kMountKeys) keys.emplace_back(k.name);
+  return keys;
 }
 
 }  // namespace mtkfs::cli

@@ -2,6 +2,7 @@
 
 #include "sim/image/image.h"
 #include "tests/sim_image/mbr_expect.h"
+#include "tests/support/requirements.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::sim::image {
@@ -27,6 +28,7 @@ RawEntry entry(const std::vector<std::uint8_t>& sector, int slot) {
 std::uint64_t ebr_lba(int n) { return n == 1 ? 0x400 : 0x800 + (n - 2) * 0x400; }
 
 TEST(Mbr, LinuxParserSeesAllTwentyEightPartitions) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .layout = Layout::mbr});
   test::expect_linux_view(dir / "user.img", test::expected_mbr_rows(kUser));
@@ -95,6 +97,7 @@ TEST(Mbr, PmtAndMirrorDescribeEveryPartition) {
 }
 
 TEST(Mbr, MtkLastSizeWritesThePtgenCountThatHostsMustClamp) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .layout = Layout::mbr, .mtk_last_size = true});
   const auto user = dir / "user.img";

@@ -1,4 +1,4 @@
-// Mount mode of the mtkfs program. Order of events (why: fuse/THREADS.md, fuse/background.h):
+// Mount mode of the mtkfs program. Order of events (why: fuse/THREADS.md, app/background.h):
 //   check the mountpoint, load the DA file          (errors: one line on stderr, exit 1)
 //   fork unless -f; the parent waits for the child's verdict
 //   connect the device, start the Cache (device I/O thread), read the partition table through it,
@@ -8,8 +8,8 @@
 #pragma once
 
 #include "da/device.h"
-#include "fuse/cli_options.h"
-#include "fuse/mount_options.h"
+#include "app/cli_options.h"
+#include "app/mount_options.h"
 
 namespace mtkfs::cli {
 

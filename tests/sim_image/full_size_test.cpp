@@ -4,6 +4,7 @@
 #include "sim/image/image.h"
 #include "tests/sim_image/ext4_expect.h"
 #include "tests/sim_image/mbr_expect.h"
+#include "tests/support/requirements.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::sim::image {
@@ -13,6 +14,7 @@ constexpr std::uint64_t kFullUser = 0x3AB400000ull;
 constexpr std::uint64_t kAllocationLimit = 64ull << 20;
 
 TEST(FullSize, MbrLayoutWithRealNwA50Sizes) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .user_size = kFullUser, .layout = Layout::mbr});
   const auto user = dir / "user.img";
@@ -20,7 +22,7 @@ TEST(FullSize, MbrLayoutWithRealNwA50Sizes) {
   EXPECT_LT(test::allocated_bytes(user), kAllocationLimit);
 
   const auto rows = test::expected_mbr_rows(kFullUser);
-  EXPECT_EQ(rows.back().offset, 0x92F80000u);               // partitions.md §5.3
+  EXPECT_EQ(rows.back().offset, 0x92F80000u);               // docs/protocol/partitions.md §5.3
   EXPECT_EQ(rows.back().offset + rows.back().size, 0x3AB300000u);
   test::expect_linux_view(user, rows);
   test::expect_pmt(user, kFullUser, rows);
@@ -28,6 +30,7 @@ TEST(FullSize, MbrLayoutWithRealNwA50Sizes) {
 }
 
 TEST(FullSize, MbrMtkLastSizeIsClamped) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .user_size = kFullUser, .layout = Layout::mbr, .mtk_last_size = true});
   const auto rows = test::expected_mbr_rows(kFullUser);
@@ -35,6 +38,7 @@ TEST(FullSize, MbrMtkLastSizeIsClamped) {
 }
 
 TEST(FullSize, GptLayoutWithRealNwA50Sizes) {
+  if (!mtkfs::testing::require_loop("reads the image through a loop device")) return;
   testing::TempDir dir;
   init_disk({.dir = dir.path(), .user_size = kFullUser, .layout = Layout::gpt});
   const auto user = dir / "user.img";

@@ -1,4 +1,4 @@
-#include "fuse/mount_command.h"
+#include "app/mount_command.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -9,9 +9,9 @@
 
 #include "cache/cache.h"
 #include "da/block_device.h"
-#include "fuse/background.h"
+#include "app/background.h"
 #include "fuse/filesystem.h"
-#include "fuse/logging.h"
+#include "app/logging.h"
 #include "partition/partition_table.h"
 
 namespace mtkfs::cli {
@@ -55,7 +55,7 @@ partition::Table read_partitions(cache::Cache& cache) {
   return table;
 }
 
-std::string access_text(const fs::FsOptions& o) {
+std::string access_text(const fusefs::FsOptions& o) {
   if (!o.writable) return "read-only";
   return o.write_boot ? "read-write, boot partitions writable" : "read-write, boot partitions read-only";
 }
@@ -81,7 +81,7 @@ int mount_and_serve(const MountPlan& plan, da::Device& device, StartupReport* re
                     const LogVerbosity& verbosity) {
   cache::Cache cache(device, plan.cache);
   const partition::Table table = read_partitions(cache);
-  fs::FuseMount mount(plan.mountpoint, plan.fs);
+  fusefs::FuseMount mount(plan.mountpoint, plan.fs);
   spdlog::info("mounted the eMMC at {} ({}; {} partition table, {} partitions; cache {} MiB)", plan.mountpoint,
                access_text(plan.fs), partition::scheme_name(table.scheme), table.extents.size(),
                plan.cache.cache_size >> 20);
@@ -89,7 +89,7 @@ int mount_and_serve(const MountPlan& plan, da::Device& device, StartupReport* re
     report->detach();
     if (plan.log_file.empty()) log_to_syslog(verbosity);
   }
-  const int loop_status = fs::run_filesystem(mount, plan.fs, cache, table.extents);
+  const int loop_status = fusefs::run_filesystem(mount, plan.fs, cache, table.extents);
   const cache::CacheStats stats = cache.stats();
   log_statistics(plan.mountpoint, stats);
   return loop_status != 0 || unwritten_bytes(stats) != 0 ? 1 : 0;
