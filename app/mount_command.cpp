@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -12,12 +13,18 @@
 #include "app/background.h"
 #include "fuse/filesystem.h"
 #include "app/logging.h"
+#include "app/stats_file.h"
 #include "partition/partition_table.h"
 
 namespace mtkfs::cli {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // Before the device is touched: a wrong mountpoint must not cost a handshake.
 void check_mountpoint(const std::string& path) {
@@ -76,21 +83,24 @@ void log_statistics(const std::string& mountpoint, const cache::CacheStats& s) {
     spdlog::error("{} bytes written to {} never reached the device", unwritten_bytes(s), mountpoint);
 }
 
-// Connected device -> mounted and served until the unmount. Returns the exit status.
+// Connected device -> mounted and served until the unmount. Returns the exit status; the mount time
+// and the cache's statistics go to `figures`.
 int mount_and_serve(const MountPlan& plan, da::Device& device, StartupReport* report,
-                    const LogVerbosity& verbosity) {
+                    const LogVerbosity& verbosity, Clock::time_point start, SessionFigures& figures) {
   cache::Cache cache(device, plan.cache);
   const partition::Table table = read_partitions(cache);
   fusefs::FuseMount mount(plan.mountpoint, plan.fs);
   spdlog::info("mounted the eMMC at {} ({}; {} partition table, {} partitions; cache {} MiB)", plan.mountpoint,
                access_text(plan.fs), partition::scheme_name(table.scheme), table.extents.size(),
                plan.cache.cache_size >> 20);
+  figures.mount_seconds = seconds_since(start);
   if (report) {
     report->detach();
     if (plan.log_file.empty()) log_to_syslog(verbosity);
   }
   const int loop_status = fusefs::run_filesystem(mount, plan.fs, cache, table.extents);
   const cache::CacheStats stats = cache.stats();
+  figures.cache = stats;
   log_statistics(plan.mountpoint, stats);
   return loop_status != 0 || unwritten_bytes(stats) != 0 ? 1 : 0;
 }
@@ -108,6 +118,7 @@ bool end_session(da::Device& device, da::EndMode end) {
 }  // namespace
 
 int run_mount(const MountPlan& plan, const ConnectionOptions& connection, da::EndMode end) {
+  const Clock::time_point start = Clock::now();
   check_mountpoint(plan.mountpoint);
   const LogVerbosity verbosity{connection.quiet, connection.verbosity};
   if (!plan.log_file.empty()) log_to_file(plan.log_file, verbosity);
@@ -119,18 +130,35 @@ int run_mount(const MountPlan& plan, const ConnectionOptions& connection, da::En
     // Nothing has started a thread or a USB context yet (the Device only holds the DA file).
     if (const auto parent_status = fork_into_background(report)) return *parent_status;
   }
-  device->connect();
+  SessionFigures figures;
+  figures.cache_size = plan.cache.cache_size;
+  // --stats-file: written once the session has ended, whatever the outcome (exit_status says it).
+  auto finish = [&](int status) {
+    figures.exit_status = status;
+    figures.session_seconds = seconds_since(start);
+    if (!plan.stats_file.empty() && !write_stats_file(plan.stats_file, figures)) return 1;
+    return status;
+  };
+  const Clock::time_point connect_start = Clock::now();
+  try {
+    device->connect();
+  } catch (const std::exception&) {
+    finish(1);
+    throw;
+  }
+  figures.connect_seconds = seconds_since(connect_start);
   int status = 1;
   try {
-    status = mount_and_serve(plan, *device, plan.foreground ? nullptr : &report, verbosity);
+    status = mount_and_serve(plan, *device, plan.foreground ? nullptr : &report, verbosity, start, figures);
   } catch (const std::exception& e) {
     // After detaching, stderr is /dev/null: the log is the only place the reason can go.
     if (report.detached()) spdlog::error("{}", e.what());
     end_session(*device, end);  // leave the device as asked even when the mount failed
+    finish(1);
     throw;
   }
   if (!end_session(*device, end)) status = 1;
-  return status;
+  return finish(status);
 }
 
 }  // namespace mtkfs::cli

@@ -4,7 +4,8 @@
 //   connect the device, start the Cache (device I/O thread), read the partition table through it,
 //   mount; in the background: report "ok", detach, log to syslog or --log-file
 //   serve until unmounted (umount, fusermount3 -u, or SIGINT/SIGTERM/SIGHUP)
-//   write everything back, log the cache statistics, end the DA session as --end says.
+//   write everything back, log the cache statistics, end the DA session as --end says;
+//   with --stats-file, write the session's figures as JSON (app/stats_file.h).
 #pragma once
 
 #include "da/device.h"

@@ -182,6 +182,7 @@ MountPlan resolve_mount(const MountArgs& args, ConnectionOptions& connection, st
   connection.socket = absolute(connection.socket);
   connection.port = absolute(connection.port);
   plan.log_file = absolute(args.log_file);
+  plan.stats_file = absolute(args.stats_file);
   return plan;
 }
 
@@ -210,6 +211,11 @@ void add_mount_options(CLI::App& app, MountArgs& a) {
   app.add_flag("-d", a.fuse_debug, "trace every FUSE request on stderr (implies -f; -o debug)")->group(group);
   app.add_option("--log-file", a.log_file,
                  "log to FILE instead of stderr (foreground) or syslog (background)")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option("--stats-file", a.stats_file,
+                 "after the unmount, write the session's figures (device commands and bytes, cache, "
+                 "timings, CPU time, peak memory) to FILE as JSON")
       ->type_name("FILE")
       ->group(group);
 }

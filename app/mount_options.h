@@ -24,6 +24,7 @@ struct MountArgs {
   bool fuse_debug = false;
   std::string cache_size;  // --cache-size; empty: not given
   std::string log_file;
+  std::string stats_file;  // --stats-file
 };
 
 // Registers the mount options (group "Mount") and the positionals on `app`.
@@ -36,6 +37,7 @@ struct MountPlan {
   cache::CacheOptions cache;
   bool foreground = false;
   std::string log_file;  // absolute, or empty for the terminal / syslog
+  std::string stats_file;  // absolute, or empty: no statistics file (app/stats_file.h)
 };
 
 // Interprets `args`; a SOURCE and the da=/end=/wait= keys of -o fill in `connection` and `end`.

@@ -1,5 +1,5 @@
 // Small helpers shared by the benchmark programs: sizes and CPU clocks.
-// Benchmarks print one line of key=value pairs so that scripts/bench.sh can collect the figures.
+// Benchmarks print one line of key=value pairs that the driver (mtkfs-bench, bench/driver.cpp) collects.
 #pragma once
 
 #include <dirent.h>
@@ -31,12 +31,26 @@ inline double timespec_seconds(const timespec& t) {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// User + system CPU of the whole process (all threads, including finished ones).
+// CPU time: every figure of the benchmark comes from the kernel's POSIX CPU-time clocks (user + system,
+// nanosecond resolution), read before and after the measured step: the process clock
+// (CLOCK_PROCESS_CPUTIME_ID / clock_getcpuclockid: all threads, including finished ones) or, for a
+// thread inside a benchmark program, that thread's clock.
+
+// This process.
 inline double process_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return timespec_seconds(t);
+}
+
+// Another process (mtkfs, mtkfs-sim); 0 if it is gone.
+inline double process_cpu_seconds(pid_t pid) {
+  if (pid <= 0) return 0.0;
+  clockid_t clock{};
+  if (::clock_getcpuclockid(pid, &clock) != 0) return 0.0;
+  timespec t{};
+  if (::clock_gettime(clock, &t) != 0) return 0.0;
+  return timespec_seconds(t);
 }
 
 inline double thread_cpu_seconds() {

@@ -41,14 +41,7 @@ struct Options {
 };
 
 // CPU seconds of another process (all its threads), nanosecond resolution.
-double other_process_cpu_seconds(int pid) {
-  if (pid <= 0) return 0.0;
-  clockid_t clock{};
-  if (::clock_getcpuclockid(pid, &clock) != 0) return 0.0;
-  timespec t{};
-  if (::clock_gettime(clock, &t) != 0) return 0.0;
-  return bench::timespec_seconds(t);
-}
+double other_process_cpu_seconds(int pid) { return bench::process_cpu_seconds(static_cast<pid_t>(pid)); }
 
 // The in-process USB device and the host side's view of it.
 class UsbModelHost {

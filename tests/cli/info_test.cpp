@@ -5,17 +5,12 @@
 #include <fstream>
 
 #include "tests/cli/run_program.h"
+#include "tests/support/program_paths.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::testing {
 namespace {
-
-std::string mtkfs_binary() {
-  const char* path = std::getenv("MTKFS_BIN");
-  if (!path || !*path) throw std::runtime_error("MTKFS_BIN is not set (path of the mtkfs program)");
-  return path;
-}
 
 std::size_t line_count(const std::string& text) {
   std::size_t n = 0;
@@ -30,8 +25,8 @@ class MtkfsInfo : public ::testing::Test {
 
   void SetUp() override {
     // The real NW-A50 user-area size (sparse, no table: nothing is written into it).
-    ASSERT_EQ(run_program(SimProcess::binary(), {"make-da", da}).exit_code, 0);
-    ASSERT_EQ(run_program(SimProcess::binary(), {"init", (dir / "img").string(), "--layout", "none",
+    ASSERT_EQ(run_program(mtkfs_sim_program(), {"make-da", da}).exit_code, 0);
+    ASSERT_EQ(run_program(mtkfs_sim_program(), {"init", (dir / "img").string(), "--layout", "none",
                                                  "--profile", "nw-a50-full"})
                   .exit_code,
               0);
@@ -48,7 +43,7 @@ class MtkfsInfo : public ::testing::Test {
 TEST_F(MtkfsInfo, PrintsTheNwA50Values) {
   SimProcess sim = start_sim();
   const ProgramResult r =
-      run_program(mtkfs_binary(), {"--info", "--socket", sim.socket_path(), "--da", da});
+      run_program(mtkfs_program(), {"--info", "--socket", sim.socket_path(), "--da", da});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* expected : {
            "CPU:            MT8590 (hw code 0x8590)\n",
@@ -74,24 +69,24 @@ TEST_F(MtkfsInfo, DefaultEndRebootsSoASecondRunWorks) {
   SimProcess sim = start_sim();
   for (int run = 0; run < 2; ++run) {
     const ProgramResult r =
-        run_program(mtkfs_binary(), {"--info", "-q", "--socket", sim.socket_path(), "--da", da});
+        run_program(mtkfs_program(), {"--info", "-q", "--socket", sim.socket_path(), "--da", da});
     EXPECT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
   }
   const ProgramResult stay = run_program(
-      mtkfs_binary(), {"--info", "--end", "stay", "--socket", sim.socket_path(), "--da", da});
+      mtkfs_program(), {"--info", "--end", "stay", "--socket", sim.socket_path(), "--da", da});
   EXPECT_EQ(stay.exit_code, 0) << stay.err;
 }
 
-TEST_F(MtkfsInfo, PrefixedTrailerDevice) {
+TEST_F(MtkfsInfo, ReportsAPrefixedTrailer) {
   SimProcess sim = start_sim({"--trailer", "prefixed"});
   const ProgramResult r = run_program(
-      mtkfs_binary(), {"--info", "--socket", sim.socket_path(), "--da", da, "--end", "poweroff"});
+      mtkfs_program(), {"--info", "--socket", sim.socket_path(), "--da", da, "--end", "poweroff"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Report end:     prefixed trailer"), std::string::npos) << r.out;
 }
 
 TEST_F(MtkfsInfo, MissingDaOptionSaysWhereToFindOne) {
-  const ProgramResult r = run_program(mtkfs_binary(), {"--info", "--socket", "/nonexistent"});
+  const ProgramResult r = run_program(mtkfs_program(), {"--info", "--socket", "/nonexistent"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("--da FILE is required"), std::string::npos) << r.err;
@@ -100,8 +95,8 @@ TEST_F(MtkfsInfo, MissingDaOptionSaysWhereToFindOne) {
   EXPECT_EQ(r.out, "");
 }
 
-TEST_F(MtkfsInfo, UnreadableOrBogusDaFile) {
-  ProgramResult r = run_program(mtkfs_binary(),
+TEST_F(MtkfsInfo, MissingOrBogusDaFileIsOneErrorLine) {
+  ProgramResult r = run_program(mtkfs_program(),
                                 {"--info", "--socket", "/nonexistent", "--da", "/nonexistent.bin"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
@@ -109,7 +104,7 @@ TEST_F(MtkfsInfo, UnreadableOrBogusDaFile) {
   EXPECT_NE(r.err.find("MTK_AllInOne_DA"), std::string::npos) << r.err;
 
   std::ofstream(dir / "bogus.bin") << std::string(300, 'x');  // long enough for a header
-  r = run_program(mtkfs_binary(),
+  r = run_program(mtkfs_program(),
                   {"--info", "--socket", "/nonexistent", "--da", (dir / "bogus.bin").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
@@ -117,7 +112,7 @@ TEST_F(MtkfsInfo, UnreadableOrBogusDaFile) {
 }
 
 TEST_F(MtkfsInfo, NoDeviceIsOneErrorLine) {
-  const ProgramResult r = run_program(mtkfs_binary(), {"--info", "-q", "--wait", "1", "--socket",
+  const ProgramResult r = run_program(mtkfs_program(), {"--info", "-q", "--wait", "1", "--socket",
                                                        (dir / "none.sock").string(), "--da", da});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
@@ -129,7 +124,7 @@ TEST_F(MtkfsInfo, BadOptionsAreOneErrorLine) {
        {std::vector<std::string>{"--info", "--end", "explode", "--da", da},
         std::vector<std::string>{"--info", "--socket", "a", "--port", "b", "--da", da},
         std::vector<std::string>{"--no-such-option"}}) {
-    const ProgramResult r = run_program(mtkfs_binary(), args);
+    const ProgramResult r = run_program(mtkfs_program(), args);
     EXPECT_EQ(r.exit_code, 1) << args[1];
     EXPECT_EQ(line_count(r.err), 1u) << r.err;
     EXPECT_EQ(r.err.rfind("mtkfs: ", 0), 0u) << r.err;
@@ -137,7 +132,7 @@ TEST_F(MtkfsInfo, BadOptionsAreOneErrorLine) {
 }
 
 TEST_F(MtkfsInfo, HelpExitsZero) {
-  const ProgramResult r = run_program(mtkfs_binary(), {"--help"});
+  const ProgramResult r = run_program(mtkfs_program(), {"--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--info"), std::string::npos);
   EXPECT_NE(r.out.find("--end"), std::string::npos);

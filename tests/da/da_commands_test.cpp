@@ -1,9 +1,11 @@
 #include "da/da_commands.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "da/errors.h"
 #include "tests/da/device_script.h"
+#include "tests/da/error_matchers.h"
 #include "tests/da/log_capture.h"
 #include "tests/da/test_timing.h"
 
@@ -30,7 +32,7 @@ class DaCommandsTest : public ::testing::Test {
   }
 };
 
-TEST_F(DaCommandsTest, UsbCheckStatusHighSpeed) {
+TEST_F(DaCommandsTest, HighSpeedAnswerNeedsNoSwitch) {
   device.expect({0x72}).reply({0x5A, 0x01});
   int reconnects = 0;
   EXPECT_EQ(da.ensure_high_speed([&] { ++reconnects; }), 1);
@@ -115,16 +117,9 @@ TEST_F(DaCommandsTest, PersistentBadChecksumFailsAfterThreeRetries) {
   const Bytes data = pattern(1024, 4);
   for (int attempt = 0; attempt < 4; ++attempt) add_read(device, 2, 0, data, 0);
   Bytes out(data.size());
-  try {
-    da.read(HwPartition::boot2, 0, out);
-    FAIL() << "no error";
-  } catch (const LinkLostError&) {
-    FAIL() << "the session is fine, only the data is bad";
-  } catch (const DeviceError& e) {
-    EXPECT_NE(std::string(e.what()).find("checksum mismatch persisted after 3 retries"),
-              std::string::npos)
-        << e.what();
-  }
+  // The session is fine, only the data is bad: a DeviceError, not LinkLostError.
+  EXPECT_THAT([&] { da.read(HwPartition::boot2, 0, out); },
+              ThrowsDeviceErrorKeepingSession(::testing::HasSubstr("checksum mismatch persisted after 3 retries")));
   EXPECT_TRUE(device.finished()) << device.position();
 }
 
@@ -134,16 +129,8 @@ TEST_F(DaCommandsTest, ReadNackResynchronisesAndKeepsTheSession) {
   device.expect(Bytes{0xD6, 0x0C, 0x02} + be64(0) + be64(512)).reply({0xA5});
   expect_resync_probe();
   Bytes out(512);
-  try {
-    da.read(HwPartition::user, 0, out);
-    FAIL() << "no error";
-  } catch (const LinkLostError& e) {
-    FAIL() << e.what();
-  } catch (const DeviceError& e) {
-    EXPECT_NE(std::string(e.what()).find("the DA refused READ (D6) of user at 0x0 length 0x200"),
-              std::string::npos)
-        << e.what();
-  }
+  EXPECT_THAT([&] { da.read(HwPartition::user, 0, out); },
+              ThrowsDeviceErrorKeepingSession(::testing::HasSubstr("the DA refused READ (D6) of user at 0x0 length 0x200")));
   // The same session then reads normally.
   const Bytes sector = pattern(512, 5);
   add_read(device, 8, 0, sector);
@@ -160,12 +147,8 @@ TEST_F(DaCommandsTest, SilentDeviceMidChunkLosesTheSession) {
   device.expect({0x72}, "probe 1");                     // unanswered
   device.expect({0x72}, "probe 2");                     // unanswered
   Bytes out(0x100000);
-  try {
-    da.read(HwPartition::user, 0, out);
-    FAIL() << "no error";
-  } catch (const LinkLostError& e) {
-    EXPECT_NE(std::string(e.what()).find("session is lost"), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { da.read(HwPartition::user, 0, out); },
+              ::testing::ThrowsMessage<LinkLostError>(::testing::HasSubstr("session is lost")));
   EXPECT_TRUE(device.finished()) << device.position();
 }
 
@@ -175,16 +158,8 @@ TEST_F(DaCommandsTest, ProbeAnswerFollowedByMoreBytesIsNotTrusted) {
   device.expect({0x72}, "probe 1").reply({0x5A, 0x01, 0x00, 0x00});  // chatter after the answer
   device.expect({0x72}, "probe 2").reply({0x5A, 0x01});
   Bytes out(512);
-  try {
-    da.read(HwPartition::boot1, 0, out);
-    FAIL();
-  } catch (const LinkLostError& e) {
-    FAIL() << e.what();
-  } catch (const DeviceError& e) {
-    EXPECT_NE(std::string(e.what()).find("SDMMC_SWITCH_PART (60) to boot1 (partition id 1)"),
-              std::string::npos)
-        << e.what();
-  }
+  EXPECT_THAT([&] { da.read(HwPartition::boot1, 0, out); },
+              ThrowsDeviceErrorKeepingSession(::testing::HasSubstr("SDMMC_SWITCH_PART (60) to boot1 (partition id 1)")));
   EXPECT_TRUE(device.finished()) << device.position();
 }
 
@@ -197,7 +172,7 @@ TEST_F(DaCommandsTest, DisconnectMidReadIsLinkLost) {
   EXPECT_THROW(da.read(HwPartition::user, 0, out), LinkLostError);
 }
 
-TEST_F(DaCommandsTest, WriteFlow) {
+TEST_F(DaCommandsTest, WriteSendsTheHeaderThenChecksummedChunks) {
   const Bytes data = pattern(0x100000 + 512, 6);
   device
       .expect(Bytes{0x62, 0x02, 0x08} + be64(0x8000) + be64(data.size()) + be32(0x100000),
@@ -216,16 +191,8 @@ TEST_F(DaCommandsTest, WriteChunkNotConfirmedIsAnErrorAndResyncs) {
   device.expect(Bytes{0x62, 0x02, 0x01} + be64(0) + be64(1024) + be32(0x100000)).reply({0x5A});
   device.expect(Bytes{0x5A} + data + be16(sum16(data))).reply({0xA5});
   expect_resync_probe();
-  try {
-    da.write(HwPartition::boot1, 0, data);
-    FAIL();
-  } catch (const LinkLostError& e) {
-    FAIL() << e.what();
-  } catch (const DeviceError& e) {
-    EXPECT_NE(std::string(e.what()).find("was not written: expected CONT 69, got A5"),
-              std::string::npos)
-        << e.what();
-  }
+  EXPECT_THAT([&] { da.write(HwPartition::boot1, 0, data); },
+              ThrowsDeviceErrorKeepingSession(::testing::HasSubstr("was not written: expected CONT 69, got A5")));
   EXPECT_TRUE(device.finished()) << device.position();
 }
 
@@ -240,7 +207,7 @@ TEST_F(DaCommandsTest, RebootNeedsAck) {
   EXPECT_THROW(da.reboot(), ProtocolError);
 }
 
-TEST_F(DaCommandsTest, PowerOffTwoAcks) {
+TEST_F(DaCommandsTest, PowerOffNeedsTwoAcks) {
   device.expect({0xD9}).reply({0x5A});
   device.expect(be32(0)).reply({0x5A});
   da.power_off();

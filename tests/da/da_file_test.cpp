@@ -1,20 +1,27 @@
 #include "da/da_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <random>
 
 #include "da/errors.h"
-#include "tests/da/synthetic_da.h"
+#include "sim/image/byte_order.h"
+#include "sim/image/synthetic_da.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::da {
 namespace {
 
-using testing::build_da_file;
-using testing::SyntheticDa;
-using testing::SyntheticEntry;
+using mtkfs::sim::image::DaEntrySpec;
+using mtkfs::sim::image::SyntheticDaOptions;
+
+// The protocol tests' DA file: §5's layout with patterned region bodies and 0xEE signatures.
+SyntheticDaOptions test_da() { return mtkfs::sim::image::protocol_test_da_options(); }
+std::vector<std::uint8_t> build_da_file(const SyntheticDaOptions& spec = test_da()) {
+  return mtkfs::sim::image::build_synthetic_da(spec);
+}
 
 std::string error_of(const std::vector<std::uint8_t>& file, std::uint16_t hw = 0x8590,
                      std::uint16_t hw_ver = 0xCB01, std::uint16_t sw_ver = 0x0102) {
@@ -72,13 +79,13 @@ TEST(DaFile, DeviceVersionZeroMatchesAnyEntry) {
 }
 
 TEST(DaFile, FirstMatchingEntryInFileOrderWins) {
-  SyntheticDa spec;
-  SyntheticEntry newer;  // needs a newer chip revision: skipped
+  SyntheticDaOptions spec = test_da();
+  DaEntrySpec newer;  // needs a newer chip revision: skipped
   newer.hw_ver = 0xCC00;
-  SyntheticEntry older;
+  DaEntrySpec older;
   older.hw_ver = 0xCA00;
   older.regions[1].load_address = 0x00201000;
-  spec.entries = {newer, older, SyntheticEntry{}};
+  spec.entries = {newer, older, DaEntrySpec{}};
   const DaFile f = parse_da_file(build_da_file(spec));
   const DaSelection s = select_da_entry(f, 0x8590, 0xCB01, 0x0102);
   EXPECT_EQ(s.entry.index, 1u);
@@ -86,8 +93,8 @@ TEST(DaFile, FirstMatchingEntryInFileOrderWins) {
 }
 
 TEST(DaFile, NoEntryForTheChipListsWhatWasFound) {
-  SyntheticDa spec;
-  SyntheticEntry a, b;
+  SyntheticDaOptions spec = test_da();
+  DaEntrySpec a, b;
   a.hw_code = 0x6735;
   b.hw_code = 0x6580;
   spec.entries = {a, b};
@@ -101,21 +108,21 @@ TEST(DaFile, EntryForANewerRevisionIsExplained) {
   EXPECT_NE(msg.find("hw ver ≥ 0xCA00"), std::string::npos) << msg;
 }
 
-TEST(DaFile, TruncatedHeader) {
+TEST(DaFile, TruncatedHeaderIsReportedWithItsSize) {
   auto bytes = build_da_file();
   bytes.resize(0x40);
   const std::string msg = error_of(bytes);
   EXPECT_NE(msg.find("truncated: 64 bytes"), std::string::npos) << msg;
 }
 
-TEST(DaFile, TruncatedEntryTable) {
+TEST(DaFile, TruncatedEntryTableIsReported) {
   auto bytes = build_da_file();
   bytes.resize(0x6C + 0x50);
   const std::string msg = error_of(bytes);
   EXPECT_NE(msg.find("is truncated: it declares 1 entries"), std::string::npos) << msg;
 }
 
-TEST(DaFile, EmptyInput) { EXPECT_NE(error_of({}).find("truncated: 0 bytes"), std::string::npos); }
+TEST(DaFile, EmptyInputIsATruncatedFile) { EXPECT_NE(error_of({}).find("truncated: 0 bytes"), std::string::npos); }
 
 TEST(DaFile, WrongIdentifierIsNotADaFile) {
   auto bytes = build_da_file();
@@ -126,15 +133,15 @@ TEST(DaFile, WrongIdentifierIsNotADaFile) {
       << msg;
 }
 
-TEST(DaFile, CorruptEntryMagic) {
-  SyntheticDa spec;
+TEST(DaFile, WrongEntryMagicIsRejected) {
+  SyntheticDaOptions spec = test_da();
   spec.entries[0].magic = 0xDADB;
   const std::string msg = error_of(build_da_file(spec));
   EXPECT_NE(msg.find("entry 0 has magic 0xDADB, expected 0xDADA"), std::string::npos) << msg;
 }
 
-TEST(DaFile, RegionOutOfBounds) {
-  SyntheticDa spec;
+TEST(DaFile, RegionPastTheEndWarnsAtParseAndFailsWhenSelected) {
+  SyntheticDaOptions spec = test_da();
   spec.entries[0].regions[2].length = 0x3000;  // 0x2300 + 0x3000 > 0x4400
   const auto bytes = build_da_file(spec);
   const DaFile f = parse_da_file(bytes, "test.bin");
@@ -146,38 +153,38 @@ TEST(DaFile, RegionOutOfBounds) {
       << msg;
 }
 
-TEST(DaFile, FileCutInsideARegion) {
+TEST(DaFile, FileCutInsideARegionIsRejected) {
   auto bytes = build_da_file();
   bytes.resize(0x4000);
   EXPECT_NE(error_of(bytes).find("past the end of the file"), std::string::npos);
 }
 
-TEST(DaFile, SignatureLongerThanRegion) {
-  SyntheticDa spec;
+TEST(DaFile, SignatureLongerThanItsRegionIsRejected) {
+  SyntheticDaOptions spec = test_da();
   spec.entries[0].regions[1].sig_length = 0x2000;
   EXPECT_NE(error_of(build_da_file(spec)).find("region 1 has a signature of 8192 bytes"),
             std::string::npos);
 }
 
-TEST(DaFile, TooManyRegions) {
+TEST(DaFile, MoreThanTenRegionsAreRejected) {
   auto bytes = build_da_file();
-  testing::put_le16(bytes, 0x6C + 0x12, 11);
+  mtkfs::sim::image::detail::put_le16(bytes, 0x6C + 0x12, 11);
   EXPECT_NE(error_of(bytes).find("claims 11 regions"), std::string::npos);
 }
 
-TEST(DaFile, TooFewRegionsForALegacyDa) {
-  SyntheticDa spec;
+TEST(DaFile, FewerThanThreeRegionsAreRejectedForALegacyDa) {
+  SyntheticDaOptions spec = test_da();
   spec.entries[0].regions.resize(2);
   EXPECT_NE(error_of(build_da_file(spec)).find("has 2 load regions; a legacy DA needs at least 3"),
             std::string::npos);
 }
 
 TEST(DaFile, OldD8EntriesAreDetected) {
-  SyntheticDa spec;
+  SyntheticDaOptions spec = test_da();
   spec.old_entries = true;
-  SyntheticEntry other;
+  DaEntrySpec other;
   other.hw_code = 0x6580;
-  spec.entries = {other, SyntheticEntry{}};
+  spec.entries = {other, DaEntrySpec{}};
   const auto bytes = build_da_file(spec);
   const DaFile f = parse_da_file(bytes);
   EXPECT_EQ(f.entry_size, 0xD8u);
@@ -191,14 +198,14 @@ TEST(DaFile, OldD8EntriesAreDetected) {
 }
 
 TEST(DaFile, V6FilesAreRejected) {
-  SyntheticDa spec;
+  SyntheticDaOptions spec = test_da();
   spec.description = "MTK_DA_v6 XFlash";
   const std::string msg = error_of(build_da_file(spec));
   EXPECT_NE(msg.find("is a V6 (XML protocol) DA"), std::string::npos) << msg;
 }
 
 TEST(DaFile, OddVersionAndMagicAreWarningsOnly) {
-  SyntheticDa spec;
+  SyntheticDaOptions spec = test_da();
   spec.info_version = 3;
   spec.info_magic = 0x12345678;
   const DaFile f = parse_da_file(build_da_file(spec));
@@ -209,7 +216,7 @@ TEST(DaFile, OddVersionAndMagicAreWarningsOnly) {
 }
 
 TEST(DaFile, CToolRuleDisagreementIsReported) {
-  SyntheticDa spec;
+  SyntheticDaOptions spec = test_da();
   spec.entries[0].regions[0].sig_length = 0x100;  // the C tool would start at region 0
   spec.entries[0].regions[0].sig_offset = 0x100;
   DaFile f = parse_da_file(build_da_file(spec));
@@ -217,7 +224,7 @@ TEST(DaFile, CToolRuleDisagreementIsReported) {
   ASSERT_TRUE(s.rule_disagreement.has_value());
   EXPECT_NE(s.rule_disagreement->find("regions 0 and 1 instead of 1 and 2"), std::string::npos);
 
-  SyntheticDa bad_sig;
+  SyntheticDaOptions bad_sig = test_da();
   bad_sig.entries[0].regions[2].sig_offset = 0x1000;
   f = parse_da_file(build_da_file(bad_sig));
   s = select_da_entry(f, 0x8590, 0xCB01, 0x0102);
@@ -227,12 +234,8 @@ TEST(DaFile, CToolRuleDisagreementIsReported) {
 
 TEST(DaFile, LoadReportsMissingAndDirectoryPaths) {
   mtkfs::testing::TempDir dir;
-  try {
-    load_da_file(dir / "MTK_AllInOne_DA.bin");
-    FAIL() << "no error";
-  } catch (const DaFileError& e) {
-    EXPECT_NE(std::string(e.what()).find("MTK_AllInOne_DA.bin does not exist"), std::string::npos);
-  }
+  EXPECT_THAT([&] { load_da_file(dir / "MTK_AllInOne_DA.bin"); },
+              ::testing::ThrowsMessage<DaFileError>(::testing::HasSubstr("MTK_AllInOne_DA.bin does not exist")));
   EXPECT_THROW(load_da_file(dir.path()), DaFileError);
 
   const auto bytes = build_da_file();

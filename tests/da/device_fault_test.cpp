@@ -1,8 +1,10 @@
 // Every simulator fault knob must end in a clean outcome: a transparent retry, or a clear
 // DeviceError/LinkLostError — never a hang (every wait is bounded) and never wrong bytes.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "da/errors.h"
+#include "tests/da/error_matchers.h"
 #include "tests/da/sim_fixture.h"
 
 namespace mtkfs::testing {
@@ -58,15 +60,8 @@ TEST_P(DeviceFault, NackedReadFailsAndTheSessionGoesOn) {
   sim.config.faults.nack_command = 0xD6;
   auto device = connect();
   std::vector<std::uint8_t> out(512);
-  try {
-    device->read(HwPartition::boot1, 0, out);
-    ADD_FAILURE() << "no error";
-  } catch (const da::LinkLostError& e) {
-    ADD_FAILURE() << e.what();
-  } catch (const da::DeviceError& e) {
-    EXPECT_NE(std::string(e.what()).find("the DA refused READ (D6)"), std::string::npos)
-        << e.what();
-  }
+  EXPECT_THAT([&] { device->read(HwPartition::boot1, 0, out); },
+              ThrowsDeviceErrorKeepingSession(::testing::HasSubstr("the DA refused READ (D6)")));
   expect_pattern(*device, HwPartition::boot1, 0, 512);
 }
 
@@ -81,7 +76,7 @@ TEST_P(DeviceFault, NackedWriteFailsAndTheSessionGoesOn) {
   EXPECT_EQ(sim.file_bytes("user.img", 0, 512), sector);
 }
 
-TEST_P(DeviceFault, NackedPartitionSwitch) {
+TEST_P(DeviceFault, NackedPartitionSwitchFailsAndTheSessionGoesOn) {
   sim.config.faults.nack_command = 0x60;
   sim.config.faults.nack_count = 2;
   auto device = connect();
@@ -98,7 +93,7 @@ TEST_P(DeviceFault, SlowRepliesStillWork) {
   expect_pattern(*device, HwPartition::user, (1 << 20) - 512, (1 << 20) + 1024);
 }
 
-TEST_P(DeviceFault, ByteSizedUnits) {
+TEST_P(DeviceFault, ByteSizedUnitsStillReadCorrectly) {
   sim.config.faults.units = sim::UnitFault::split;
   auto device = connect();
   // 8 KiB = 8192 one-byte units: enough to cross many packets, small enough for the 2 s chunk bound
@@ -106,7 +101,7 @@ TEST_P(DeviceFault, ByteSizedUnits) {
   expect_pattern(*device, HwPartition::boot2, 0, 8 * 1024);
 }
 
-TEST_P(DeviceFault, MergedUnits) {
+TEST_P(DeviceFault, MergedUnitsStillReadCorrectly) {
   sim.config.faults.units = sim::UnitFault::merge;
   auto device = connect();
   expect_pattern(*device, HwPartition::user, 0, 3 << 20);
@@ -120,21 +115,21 @@ TEST_P(DeviceFault, DeviceBackInThePreloaderLosesTheSession) {
   EXPECT_THROW(device->read(HwPartition::user, 0, out), da::LinkLostError);
 }
 
-TEST_P(DeviceFault, PrefixedTrailer) {
+TEST_P(DeviceFault, PrefixedTrailerIsRecognised) {
   sim.config.trailer = sim::Trailer::prefixed;
   auto device = connect();
   EXPECT_EQ(device->info().trailer.variant, da::TrailerVariant::prefixed);
   expect_pattern(*device, HwPartition::user, 0, 512);
 }
 
-TEST_P(DeviceFault, NoNandIdsInTheDa1Sync) {
+TEST_P(DeviceFault, NoNandIdsInTheDa1SyncStillConnects) {
   sim.config.nand_id_count = 0;
   auto device = connect();
   EXPECT_TRUE(device->info().da1.nand_ids.empty());
   expect_pattern(*device, HwPartition::user, 0, 512);
 }
 
-TEST_P(DeviceFault, ReadyNoiseWithAndWithoutSwallow) {
+TEST_P(DeviceFault, ReadyNoiseWithAndWithoutSwallowStillConnects) {
   sim.config.ready = true;
   sim.config.swallow_first_a0 = GetParam() == Medium::socket;
   auto device = connect();

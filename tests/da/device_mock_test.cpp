@@ -1,14 +1,15 @@
 // The Device facade against scripted transports: the complete connect conversation, range
 // checks, session ends and the sticky lost state.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "da/device.h"
 #include "da/errors.h"
+#include "sim/image/synthetic_da.h"
 #include "tests/da/device_script.h"
 #include "tests/da/log_capture.h"
-#include "tests/da/synthetic_da.h"
 #include "tests/da/test_timing.h"
 
 namespace mtkfs::da {
@@ -37,7 +38,7 @@ class ForwardingTransport : public transport::Transport {
 
 class DeviceMockTest : public ::testing::Test {
  protected:
-  Bytes da_bytes = build_da_file();
+  Bytes da_bytes = sim::image::build_synthetic_da(sim::image::protocol_test_da_options());
   std::vector<std::unique_ptr<ScriptedTransport>> scripts;
   std::size_t opens = 0;
 
@@ -137,17 +138,11 @@ TEST_F(DeviceMockTest, UnknownTrailerAndNoAnswerToTheProbeFailsTheConnect) {
   s.expect({0x72}, "probe 1");  // unanswered
   s.expect({0x72}, "probe 2");  // unanswered
   auto device = make_device();
-  try {
-    device->connect();
-    FAIL() << "no error";
-  } catch (const LinkLostError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("the DA2 flash report trailer matches neither known layout (5A … C1, or "
-                       "4 bytes + 5A … C1): got 11 11 11 11 11 11 11 11 11 11; the DA then did "
-                       "not answer the resynchronisation probe (72)"),
-              std::string::npos)
-        << msg;
-  }
+  EXPECT_THAT([&] { device->connect(); },
+              ::testing::ThrowsMessage<LinkLostError>(::testing::HasSubstr(
+                  "the DA2 flash report trailer matches neither known layout (5A … C1, or "
+                  "4 bytes + 5A … C1): got 11 11 11 11 11 11 11 11 11 11; the DA then did "
+                  "not answer the resynchronisation probe (72)")));
   EXPECT_FALSE(device->connected());
   EXPECT_TRUE(s.finished()) << s.position();
 }
@@ -182,20 +177,16 @@ TEST_F(DeviceMockTest, RangesAreCheckedBeforeAnythingIsSent) {
   EXPECT_THROW(device->read(HwPartition::gp1, 0, std::span(out).first(512)), DeviceError);
   EXPECT_THROW(device->write(HwPartition::user, 0x3AB400000, std::span(out).first(512)),
                DeviceError);
-  try {
-    device->read(HwPartition::boot2, 0x400000, std::span(out).first(512));
-    FAIL();
-  } catch (const DeviceError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "read of boot2 at 0x400000 length 0x200: beyond the end of the partition (0x400000 "
-              "bytes)");
-  }
+  EXPECT_THAT([&] { device->read(HwPartition::boot2, 0x400000, std::span(out).first(512)); },
+              ::testing::ThrowsMessage<DeviceError>(::testing::StrEq(
+                  "read of boot2 at 0x400000 length 0x200: beyond the end of the partition (0x400000 "
+                  "bytes)")));
   device->read(HwPartition::boot1, 0x400000, std::span(out).first(0));  // empty at the end: fine
   EXPECT_TRUE(scripts[0]->finished()) << scripts[0]->position();        // nothing was sent
   EXPECT_TRUE(device->connected());
 }
 
-TEST_F(DeviceMockTest, LastSectorOfTheUserArea) {
+TEST_F(DeviceMockTest, LastSectorOfTheUserAreaIsReadable) {
   ScriptedTransport& s = next_script();
   add_connect(s, da_bytes);
   const Bytes sector(512, 0x77);
@@ -248,31 +239,23 @@ TEST_F(DeviceMockTest, ConnectFailureCanBeRetried) {
   bad.expect({0xFD}).reply(Bytes{0xFD, 0x85, 0x90, 0x00, 0x01});  // status 1
   add_connect(next_script(), da_bytes);
   auto device = make_device();
-  try {
-    device->connect();
-    FAIL();
-  } catch (const DeviceError& e) {
-    EXPECT_EQ(std::string(e.what()), "GET_HW_CODE (FD) failed: status 0x0001");
-  }
+  EXPECT_THAT([&] { device->connect(); },
+              ::testing::ThrowsMessage<DeviceError>(::testing::StrEq("GET_HW_CODE (FD) failed: status 0x0001")));
   EXPECT_FALSE(device->connected());
   EXPECT_NO_THROW(device->connect());
 }
 
-TEST_F(DeviceMockTest, NoEntryForTheChip) {
-  SyntheticDa spec;
+TEST_F(DeviceMockTest, NoEntryForTheChipFailsTheConnectWithADaFileError) {
+  sim::image::SyntheticDaOptions spec = sim::image::protocol_test_da_options();
   spec.entries[0].hw_code = 0x6580;
-  da_bytes = build_da_file(spec);
+  da_bytes = sim::image::build_synthetic_da(spec);
   ScriptedTransport& s = next_script();
   add_handshake(s, true, false);
   add_identify(s);
   auto device = make_device();
-  try {
-    device->connect();
-    FAIL();
-  } catch (const DaFileError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "DA file synthetic.bin has no entry for hw code 0x8590 (found: 0x6580)");
-  }
+  EXPECT_THAT([&] { device->connect(); },
+              ::testing::ThrowsMessage<DaFileError>(
+                  ::testing::StrEq("DA file synthetic.bin has no entry for hw code 0x8590 (found: 0x6580)")));
 }
 
 // A transport that already knows the USB product id.
@@ -299,23 +282,14 @@ TEST_F(DeviceMockTest, BromAndRunningDaAreRecognisedBeforeAnyByte) {
           return std::make_unique<HintedTransport>(silent, stage);
         },
         parse_da_file(da_bytes), DeviceOptions{fast_timing()});
-    try {
-      device.connect();
-      ADD_FAILURE() << "no error";
-    } catch (const DeviceError& e) {
-      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
-    }
+    EXPECT_THAT([&] { device.connect(); }, ::testing::ThrowsMessage<DeviceError>(::testing::HasSubstr(expected)));
   }
 }
 
 TEST_F(DeviceMockTest, OpenFailureIsADeviceError) {
   auto device = make_device();
-  try {
-    device->connect();
-    FAIL();
-  } catch (const DeviceError& e) {
-    EXPECT_EQ(std::string(e.what()), "cannot open the device: no device");
-  }
+  EXPECT_THAT([&] { device->connect(); },
+              ::testing::ThrowsMessage<DeviceError>(::testing::StrEq("cannot open the device: no device")));
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ void add_stage2_config(ScriptedTransport& t, std::uint8_t brom_ver = 0xFF);
 void add_stage2_upload(ScriptedTransport& t, std::uint32_t address, const Bytes& image);
 void add_report(ScriptedTransport& t, const ConnectScript& options);
 
-// Everything from the first A0 to the first 72, for the synthetic DA file (build_da_file()).
+// Everything from the first A0 to the first 72, for the protocol tests' DA file
+// (sim::image::protocol_test_da_options()).
 void add_connect(ScriptedTransport& t, const Bytes& da_file, const ConnectScript& options = {});
 // The same up to the end of the report's trailer, for scripts that go on differently.
 void add_connect_to_report(ScriptedTransport& t, const Bytes& da_file,

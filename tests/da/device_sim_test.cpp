@@ -1,11 +1,13 @@
 // da::Device against the simulator over every medium: connect, reads compared byte for byte with
 // the image files (pattern mode), writes round-trip, session ends.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "da/errors.h"
 #include "sim/profile.h"
+#include "tests/da/error_matchers.h"
 #include "tests/da/sim_fixture.h"
 
 namespace mtkfs::testing {
@@ -108,16 +110,8 @@ TEST_P(DeviceSim, RpmbIsRefusedWithoutLosingTheSession) {
   auto device = sim.make_device();
   device->connect();
   std::vector<std::uint8_t> out(512);
-  EXPECT_THROW(
-      {
-        try {
-          device->read(HwPartition::rpmb, 0, out);
-        } catch (const da::LinkLostError&) {
-          ADD_FAILURE() << "a refused partition must not lose the session";
-          throw;
-        }
-      },
-      da::DeviceError);
+  // A refused partition must not lose the session: a DeviceError, not LinkLostError.
+  EXPECT_THAT([&] { device->read(HwPartition::rpmb, 0, out); }, ThrowsDeviceErrorKeepingSession(::testing::_));
   check_read(*device, HwPartition::user, "user.img", 0, 512);
 }
 

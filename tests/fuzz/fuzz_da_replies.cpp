@@ -14,16 +14,16 @@
 
 #include "da/device.h"
 #include "da/errors.h"
+#include "sim/image/synthetic_da.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/replies_modes.h"
-#include "tests/fuzz/synthetic_da.h"
 
 namespace mtkfs::fuzz {
 
 // params: [0] open failure (1-based open index, 0 none), [1] read retries, [2..13] three
 // operations [op][partition][offset in sectors][sectors], [14] how the session ends.
 void replies_device(const replies_input::Input& in) {
-  static const da::DaFile da_file = da::parse_da_file(synthetic_da_file(), "synthetic DA");
+  static const da::DaFile da_file = da::parse_da_file(sim::image::build_synthetic_da(sim::image::fuzz_da_options()), "synthetic DA");
   int opens = 0;
   auto open = [&]() -> std::unique_ptr<transport::Transport> {
     ++opens;

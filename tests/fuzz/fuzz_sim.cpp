@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "sim/device.h"
+#include "sim/image/synthetic_da.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/scratch_dir.h"
 #include "tests/fuzz/sim_input.h"
-#include "tests/fuzz/synthetic_da.h"
 
 namespace {
 
@@ -111,7 +111,7 @@ sim::SimConfig config_from(std::span<const std::uint8_t> c, const fs::path& scra
   config.faults.units = units == 1 ? sim::UnitFault::split : units == 2 ? sim::UnitFault::merge : sim::UnitFault::none;
   tool_present = !(c[1] & 0x20);
   if (c[1] & 0x40) {
-    static const std::vector<std::uint8_t> da = fuzz::synthetic_da_file();
+    static const std::vector<std::uint8_t> da = sim::image::build_synthetic_da(sim::image::fuzz_da_options());
     config.da_file = scratch / "da.bin";
     std::ofstream(*config.da_file, std::ios::binary).write(reinterpret_cast<const char*>(da.data()), static_cast<std::streamsize>(da.size()));
   }

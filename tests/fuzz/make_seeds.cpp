@@ -12,9 +12,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sim/image/synthetic_da.h"
 #include "tests/fuzz/make_seeds.h"
 #include "tests/fuzz/partition_input.h"
-#include "tests/fuzz/synthetic_da.h"
 #include "tests/partition/disk_builder.h"
 #include "tests/partition/nwa50_layout.h"
 
@@ -129,7 +129,7 @@ void partition_seeds(const std::filesystem::path& corpus) {
 }
 
 void da_file_seeds(const std::filesystem::path& corpus) {
-  const auto da = synthetic_da_file();
+  const auto da = sim::image::build_synthetic_da(sim::image::fuzz_da_options());
   write_seed(corpus / "fuzz_da_file", "synthetic_da", da);
   write_seed(corpus / "fuzz_sim_da_file", "synthetic_da", da);
   // Two entries: one for another chip first, then ours needing a newer hw version than 0xCB01

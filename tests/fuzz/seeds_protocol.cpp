@@ -13,11 +13,11 @@
 #include "da/device.h"
 #include "da/wire.h"
 #include "sim/sim.h"
+#include "sim/image/synthetic_da.h"
 #include "tests/fuzz/make_seeds.h"
 #include "tests/fuzz/replies_input.h"
 #include "tests/fuzz/seeds_wire.h"
 #include "tests/fuzz/sim_input.h"
-#include "tests/fuzz/synthetic_da.h"
 #include "tests/support/temp_dir.h"
 #include "transport/open_transport.h"
 
@@ -82,7 +82,7 @@ Recording record(sim::SimConfig config, const fs::path& socket) {
   device_options.timing.hw_sw_ver_delay = device_options.timing.stage2_config_delay = da::Millis{0};
   device_options.timing.stage2_final_ack_delay = device_options.timing.speed_switch_settle = da::Millis{0};
   da::Device device([&] { return std::make_unique<RecordingTransport>(transport::open_transport(options), rec); },
-                    da::parse_da_file(synthetic_da_file(), "synthetic DA"), device_options);
+                    da::parse_da_file(sim::image::build_synthetic_da(sim::image::fuzz_da_options()), "synthetic DA"), device_options);
   device.connect();
   rec.connect_writes = rec.host_writes.size();
   Bytes user(8 * 512), boot1(512), data(512, 0x33);

@@ -167,10 +167,9 @@ class FeedbackOnATerminal : public ::testing::Test {
   std::string da = (dir / "da.bin").string();
 
   void SetUp() override {
-    export_sim_program();
-    ASSERT_EQ(run_program(SimProcess::binary(), {"make-da", da}).exit_code, 0);
+    ASSERT_EQ(run_program(mtkfs_sim_program(), {"make-da", da}).exit_code, 0);
     ASSERT_EQ(
-        run_program(SimProcess::binary(), {"init", (dir / "img").string(), "--layout", "none"}).exit_code, 0);
+        run_program(mtkfs_sim_program(), {"init", (dir / "img").string(), "--layout", "none"}).exit_code, 0);
   }
   SimProcess start_sim() {
     return SimProcess({"--dir", (dir / "img").string(), "--socket", (dir / "sim.sock").string()});

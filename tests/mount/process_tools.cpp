@@ -72,12 +72,6 @@ std::vector<MountEntry> mount_table() {
 
 }  // namespace
 
-std::string mtkfs_binary() {
-  const char* path = std::getenv("MTKFS_BIN");
-  if (!path || !*path) throw std::runtime_error("MTKFS_BIN is not set (path of the mtkfs program)");
-  return path;
-}
-
 void become_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER) failed");
 }

@@ -12,9 +12,6 @@
 
 namespace mtkfs::testing {
 
-// The programs under test: $MTKFS_BIN / $MTKFS_SIM_BIN, defaulting to the build's own.
-std::string mtkfs_binary();
-
 // Orphaned descendants (a detached daemon) become children of this process, so they can be reaped
 // and their exit status checked.
 void become_subreaper();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/mount/process_tools.h"
+#include "tests/support/program_paths.h"
 
 namespace mtkfs::testing {
 
@@ -27,7 +28,7 @@ Rig::~Rig() {
   unmount_all_under(dir_.path().string());
   if (daemon_ > 0 && !daemon_exit_ && !wait_child(daemon_, std::chrono::seconds(30))) kill_and_reap(daemon_);
   // Anything else of ours (a daemon the test never learned about).
-  for (const pid_t pid : children_running(mtkfs_binary()))
+  for (const pid_t pid : children_running(mtkfs_program()))
     if (!wait_child(pid, std::chrono::seconds(10))) kill_and_reap(pid);
   unmount_all_under(dir_.path().string());
 }
@@ -35,9 +36,9 @@ Rig::~Rig() {
 void Rig::init(const std::vector<std::string>& init_args) {
   std::vector<std::string> args{"init", device_dir_.string()};
   args.insert(args.end(), init_args.begin(), init_args.end());
-  const ProgramResult init = run_program(SimProcess::binary(), args, kProgramTimeout);
+  const ProgramResult init = run_program(mtkfs_sim_program(), args, kProgramTimeout);
   if (init.exit_code != 0) throw std::runtime_error("mtkfs-sim init failed: " + init.err);
-  const ProgramResult da = run_program(SimProcess::binary(), {"make-da", da_}, kProgramTimeout);
+  const ProgramResult da = run_program(mtkfs_sim_program(), {"make-da", da_}, kProgramTimeout);
   if (da.exit_code != 0) throw std::runtime_error("mtkfs-sim make-da failed: " + da.err);
 }
 
@@ -59,11 +60,11 @@ ProgramResult Rig::mount(const std::vector<std::string>& args, Mode mode) {
   full.insert(full.end(), args.begin(), args.end());
   full.push_back(mountpoint_);
 
-  if (mode == Mode::background) return start_detached(mtkfs_binary(), full);
+  if (mode == Mode::background) return start_detached(mtkfs_program(), full);
 
   ProgramResult r;
   daemon_exit_.reset();
-  daemon_ = spawn(mtkfs_binary(), full, output_file_);
+  daemon_ = spawn(mtkfs_program(), full, output_file_);
   const auto deadline = std::chrono::steady_clock::now() + kProgramTimeout;
   while (!mounted() && std::chrono::steady_clock::now() < deadline) {
     if (const auto status = wait_child(daemon_, std::chrono::milliseconds(0))) {
@@ -81,9 +82,9 @@ ProgramResult Rig::start_detached(const std::string& program, const std::vector<
   if (daemon_ > 0 && !daemon_exit_) throw std::logic_error("Rig: a mount is already running");
   daemon_ = -1;
   daemon_exit_.reset();
-  const auto before = children_running(mtkfs_binary());
+  const auto before = children_running(mtkfs_program());
   ProgramResult r = run_program(program, args, kProgramTimeout);
-  for (const pid_t pid : children_running(mtkfs_binary()))
+  for (const pid_t pid : children_running(mtkfs_program()))
     if (std::find(before.begin(), before.end(), pid) == before.end()) daemon_ = pid;
   return r;
 }

@@ -16,6 +16,7 @@
 #include "tests/mount/file_tools.h"
 #include "tests/mount/process_tools.h"
 #include "tests/mount/rig.h"
+#include "tests/support/program_paths.h"
 #include "tests/support/requirements.h"
 
 namespace mtkfs::testing {
@@ -43,11 +44,11 @@ void expect_clean_failure(const Rig& rig, const ProgramResult& r, const std::str
   ASSERT_EQ(errors.size(), 1u) << r.err;
   EXPECT_NE(errors[0].find(expected), std::string::npos) << errors[0];
   EXPECT_FALSE(rig.mounted());
-  EXPECT_TRUE(children_running(mtkfs_binary()).empty()) << "an mtkfs process is left over";
+  EXPECT_TRUE(children_running(mtkfs_program()).empty()) << "an mtkfs process is left over";
 }
 
 ProgramResult run_mtkfs(const std::vector<std::string>& args) {
-  return run_program(mtkfs_binary(), args, kProgramTimeout);
+  return run_program(mtkfs_program(), args, kProgramTimeout);
 }
 
 TEST(MountStartup, MissingDaFileIsOneLine) {
@@ -108,7 +109,7 @@ TEST(MountCommand, MountTypeFuseMtkfsIsReadOnlyDespiteMountsDefaultRw) {
   rig.start_sim();
   const auto bin = rig.dir() / "bin";
   std::filesystem::create_directories(bin);
-  std::filesystem::create_symlink(std::filesystem::canonical(mtkfs_binary()), bin / "mtkfs");
+  std::filesystem::create_symlink(std::filesystem::canonical(mtkfs_program()), bin / "mtkfs");
   ASSERT_EQ(::mount(bin.c_str(), "/usr/local/sbin", nullptr, MS_BIND, nullptr), 0) << std::strerror(errno);
 
   const ProgramResult r = rig.start_detached(
@@ -135,7 +136,7 @@ TEST(MountCommand, FstabStyleSourceWithWritable) {
   rig.start_sim({"--trace", trace});
   // fstab: /path/to/mtkfs#socket:/run/a50.sock /mnt/a50 fuse da=...,writable,end=poweroff 0 0
   const ProgramResult r = rig.start_detached(
-      "/usr/bin/mount", {"-t", "fuse", std::filesystem::canonical(mtkfs_binary()).string() + "#socket:" + rig.socket(),
+      "/usr/bin/mount", {"-t", "fuse", std::filesystem::canonical(mtkfs_program()).string() + "#socket:" + rig.socket(),
                          rig.mnt(), "-o", "da=" + rig.da() + ",writable,end=poweroff"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(rig.mounted());

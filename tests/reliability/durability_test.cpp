@@ -142,7 +142,6 @@ TEST(DurabilityModel, CatchesLostSyncedWritesAndStrayBytes) {
 
 TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
   if (!mtkfs::testing::require_fuse()) return;
-  use_built_programs();
   const unsigned seed = env_number("MTKFS_DURABILITY_SEED", 20261128);
   const unsigned rounds = env_number("MTKFS_DURABILITY_ROUNDS", 50);
   std::printf("durability: seed %u, %u rounds (MTKFS_DURABILITY_SEED / MTKFS_DURABILITY_ROUNDS)\n", seed, rounds);

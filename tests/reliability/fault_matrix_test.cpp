@@ -113,7 +113,6 @@ class FaultMatrix : public ::testing::TestWithParam<std::size_t> {
  public:
   static void SetUpTestSuite() {
     if (!mtkfs::testing::missing_fuse().empty()) return;  // every case then skips (or fails in CI) on its own
-    use_built_programs();
     g_disk = std::make_unique<PatternDisk>();
     run_all_cases();
   }

@@ -37,16 +37,6 @@ using testing::TempDir;
 inline constexpr std::uint64_t kMiB = 1 << 20;
 inline constexpr std::uint8_t kUser = sim::image::kRegionUser;
 
-// $MTKFS_SIM_BIN / $MTKFS_BIN default to the programs of this build (CMake compiles the paths in).
-inline void use_built_programs() {
-#ifdef MTKFS_SIM_BIN_DEFAULT
-  ::setenv("MTKFS_SIM_BIN", MTKFS_SIM_BIN_DEFAULT, 0);
-#endif
-#ifdef MTKFS_BIN_DEFAULT
-  ::setenv("MTKFS_BIN", MTKFS_BIN_DEFAULT, 0);
-#endif
-}
-
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }

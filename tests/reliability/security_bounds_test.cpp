@@ -34,7 +34,7 @@ Errno raw_pwrite(int fd, const void* buf, std::size_t n, off_t off) {
 class Bounds : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (mtkfs::testing::require_fuse()) use_built_programs();
+    mtkfs::testing::require_fuse();
   }
   PatternDisk disk_;
 };

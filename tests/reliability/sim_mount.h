@@ -20,7 +20,6 @@ class PatternDiskSuite : public ::testing::Test {
  protected:
   void SetUp() override { mtkfs::testing::require_fuse(); }
   static void SetUpTestSuite() {
-    use_built_programs();
     disk_ = new PatternDisk();
   }
   static void TearDownTestSuite() {

@@ -4,6 +4,7 @@
 
 #include "sim/da_file.h"
 #include "sim_fixture.h"
+#include "tests/support/program_paths.h"
 #include "tests/support/sim_process.h"
 
 namespace mtkfs::simtest {
@@ -11,10 +12,13 @@ namespace {
 
 using testing::SimProcess;
 
-// Every test here needs the program; without MTKFS_SIM_BIN a "rejects" test would pass vacuously.
+// Every test here needs the program; without it a "rejects" test would pass vacuously.
 class Program : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_THROW(SimProcess::binary()) << "run through ctest, or set MTKFS_SIM_BIN"; }
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(testing::mtkfs_sim_program()))
+        << testing::mtkfs_sim_program() << " does not exist (build mtkfs-sim, or set MTKFS_SIM_BIN)";
+  }
 };
 
 TEST_F(Program, ServesOnASocketAcrossSessionsAndStopsOnSigterm) {
@@ -43,7 +47,7 @@ TEST_F(Program, OnceExitsAfterTheFirstHost) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
-TEST_F(Program, PtyWithLinkAndFaultOptions) {
+TEST_F(Program, PtyWithLinkAndFaultOptionsServesWithTheFaults) {
   SimDir dir;
   const auto link = dir.temp.path() / "ttyACM7";
   SimProcess sim({"--dir", dir.config.dir.string(), "--pty", "--link", link.string(), "--fault-nack", "72",
@@ -68,7 +72,6 @@ TEST_F(Program, RejectsBadCommandLinesAndMismatchedUserSize) {
                std::runtime_error);
 }
 
-#ifdef MTKFS_SIM_HAVE_IMAGE
 TEST_F(Program, MakeDaAndInitProduceWhatTheServerAccepts) {
   testing::TempDir temp;
   const auto da_path = temp.path() / "synthetic_da.bin";
@@ -109,7 +112,6 @@ TEST_F(Program, MakeDaAndInitProduceWhatTheServerAccepts) {
   host->send({0x72});
   host->expect({0x5A, 0x01});
 }
-#endif
 
 }  // namespace
 }  // namespace mtkfs::simtest

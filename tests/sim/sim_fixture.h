@@ -1,4 +1,4 @@
-// Shared pieces of the simulator tests: a DA file built here from docs/protocol/da-file.md §5, region
+// Shared pieces of the simulator tests: a DA file (docs/protocol/da-file.md §5, sim/image's builder), region
 // files with known content, and the host's side of the standard flow (bytes written out from the spec).
 #pragma once
 
@@ -11,46 +11,28 @@
 #include <string>
 
 #include "host_link.h"
+#include "sim/image/synthetic_da.h"
 #include "sim/sim.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::simtest {
 
 // The synthetic DA file of docs/protocol/da-file.md §5 (0x4400 bytes, one 0x8590 entry, regions 0/1/2),
-// with deterministic payloads; `flavour` changes the payload bytes only, for "wrong DA file" tests.
+// from sim/image's builder with a deterministic sweep payload; `flavour` changes the payload bytes only,
+// for "wrong DA file" tests.
 struct TestDa {
   Bytes file;
   Bytes stage1;  // region 1: 0x1000 body + 0x100 signature
   Bytes stage2;  // region 2: 0x2000 body + 0x100 signature
 
   // stage1_len < 0x1100 shortens region 1 (e.g. odd, for mtkclient's padding rule).
-  explicit TestDa(std::uint8_t flavour = 0, std::uint32_t stage1_len = 0x1100) : file(0x4400, 0) {
-    auto put16 = [&](std::size_t at, std::uint16_t v) {
-      file[at] = static_cast<std::uint8_t>(v);
-      file[at + 1] = static_cast<std::uint8_t>(v >> 8);
-    };
-    auto put32 = [&](std::size_t at, std::uint32_t v) {
-      for (int i = 0; i < 4; ++i) file[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-    };
-    const std::string ident = "MTK_DOWNLOAD_AGENT";
-    const std::string desc = "MTKFS_SIM_DA_v1 legacy MT8590";
-    std::memcpy(file.data(), ident.data(), ident.size());
-    std::memcpy(file.data() + 0x20, desc.data(), desc.size());
-    put32(0x60, 4);
-    put32(0x64, 0x22668899);
-    put32(0x68, 1);
-    const std::size_t e = 0x6C;
-    put16(e + 0x00, 0xDADA);
-    put16(e + 0x02, 0x8590);
-    put16(e + 0x06, 0xCA00);
-    put16(e + 0x12, 3);
-    const std::uint32_t regions[3][5] = {{0x1000, 0x200, 0x80010000, 0x200, 0},
-                                         {0x1200, stage1_len, 0x00200000, stage1_len - 0x100, 0x100},
-                                         {0x2300, 0x2100, 0x80000000, 0x2000, 0x100}};
-    for (int r = 0; r < 3; ++r) {
-      for (int f = 0; f < 5; ++f) put32(e + 0x14 + 20 * r + 4 * f, regions[r][f]);
-    }
-    for (std::size_t i = 0x1000; i < file.size(); ++i) file[i] = static_cast<std::uint8_t>(i * 7 + flavour + (i >> 8));
+  explicit TestDa(std::uint8_t flavour = 0, std::uint32_t stage1_len = 0x1100) {
+    sim::image::SyntheticDaOptions options;
+    options.payload = sim::image::DaPayload::sweep;
+    options.sweep_seed = flavour;
+    options.entries[0].regions[1].length = stage1_len;
+    options.entries[0].regions[1].sig_offset = stage1_len - 0x100;
+    file = sim::image::build_synthetic_da(options);
     stage1.assign(file.begin() + 0x1200, file.begin() + 0x1200 + stage1_len);
     stage2.assign(file.begin() + 0x2300, file.begin() + 0x4400);
   }

@@ -2,7 +2,7 @@
 // its parent, so it knows the pid, can SIGKILL it and reads its exit status. stdout and stderr (where a
 // foreground mount logs) go to a file the test can read at any time. Every wait is bounded.
 //
-// Program path: $MTKFS_BIN, else the MTKFS_BIN_DEFAULT the test target compiles in.
+// Program path: mtkfs_program() (tests/support/program_paths.h).
 #pragma once
 
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tests/support/exec_args.h"
+#include "tests/support/program_paths.h"
 
 namespace mtkfs::testing {
 
@@ -47,16 +48,6 @@ class MountProcess {
  public:
   enum class Start { mounted, exited, timed_out };
 
-  static std::string binary() {
-    const char* path = std::getenv("MTKFS_BIN");
-    if (path && *path) return path;
-#ifdef MTKFS_BIN_DEFAULT
-    return MTKFS_BIN_DEFAULT;
-#else
-    throw std::runtime_error("MTKFS_BIN is not set (path of the mtkfs program)");
-#endif
-  }
-
   // Runs `mtkfs -f ARGS... MOUNTPOINT` with its output in `log_file` and waits (bounded) until the mount
   // appears or the program exits. Never throws for a failing mount: see start_result(). With a zero
   // startup_timeout it returns right after the fork; call wait_started() then.
@@ -64,7 +55,7 @@ class MountProcess {
                std::filesystem::path log_file,
                std::chrono::milliseconds startup_timeout = std::chrono::seconds(30))
       : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
-    const std::string bin = binary();
+    const std::string bin = mtkfs_program();
     std::vector<std::string> all{"-f"};
     all.insert(all.end(), args.begin(), args.end());
     all.push_back(mountpoint_.string());

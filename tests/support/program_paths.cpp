@@ -1,21 +1,21 @@
-// $MTKFS_BIN / $MTKFS_SIM_BIN win; the build's own programs are the default (a two-entry
-// ENVIRONMENT does not survive gtest_discover_tests' property quoting). Compiled into each test program
-// that runs mtkfs / mtkfs-sim, which defines MTKFS_BIN_DEFAULT and MTKFS_SIM_BIN_DEFAULT.
-#include <gtest/gtest.h>
+// Compiled into each test program that runs mtkfs / mtkfs-sim by mtkfs_test_programs()
+// (tests/CMakeLists.txt), which defines MTKFS_BIN_DEFAULT and MTKFS_SIM_BIN_DEFAULT. The environment
+// wins, so a test run can point at other builds of the programs.
+#include "tests/support/program_paths.h"
 
 #include <cstdlib>
 
+namespace mtkfs::testing {
 namespace {
 
-class ProgramPaths : public ::testing::Environment {
- public:
-  void SetUp() override {
-    ::setenv("MTKFS_BIN", MTKFS_BIN_DEFAULT, 0);
-    ::setenv("MTKFS_SIM_BIN", MTKFS_SIM_BIN_DEFAULT, 0);
-  }
-};
-
-[[maybe_unused]] ::testing::Environment* const program_paths =
-    ::testing::AddGlobalTestEnvironment(new ProgramPaths);
+std::string from_environment(const char* variable, const char* build_default) {
+  const char* path = std::getenv(variable);
+  return path && *path ? path : build_default;
+}
 
 }  // namespace
+
+std::string mtkfs_program() { return from_environment("MTKFS_BIN", MTKFS_BIN_DEFAULT); }
+std::string mtkfs_sim_program() { return from_environment("MTKFS_SIM_BIN", MTKFS_SIM_BIN_DEFAULT); }
+
+}  // namespace mtkfs::testing

@@ -1,4 +1,4 @@
-// RAII runner for the real mtkfs-sim program in tests: starts it (path from $MTKFS_SIM_BIN) with the given
+// RAII runner for the real mtkfs-sim program in tests: starts it (mtkfs_sim_program()) with the given
 // arguments, waits (bounded) for its first stdout line, and on destruction sends SIGTERM, then SIGKILL
 // after a grace period, and reaps it.
 #pragma once
@@ -19,22 +19,17 @@
 #include <vector>
 
 #include "tests/support/exec_args.h"
+#include "tests/support/program_paths.h"
 
 namespace mtkfs::testing {
 
 class SimProcess {
  public:
-  static std::string binary() {
-    const char* path = std::getenv("MTKFS_SIM_BIN");
-    if (!path || !*path) throw std::runtime_error("MTKFS_SIM_BIN is not set (path of the mtkfs-sim program)");
-    return path;
-  }
-
   explicit SimProcess(const std::vector<std::string>& args,
                       std::chrono::milliseconds startup_timeout = std::chrono::seconds(20)) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    const std::string bin = binary();
+    const std::string bin = mtkfs_sim_program();
     const ExecArgs argv(bin, args);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
