@@ -12,12 +12,13 @@
 
 namespace mtkfs::sim::image {
 
-// One load-region record ({offset, len, addr, sig_offset, sig_len} of da-file.md §2.2).
+// One load-region record ({offset, len, addr, sig_offset, sig_len} of docs/protocol/da-file.md §2).
 struct DaRegionSpec {
   std::uint32_t offset, length, load_address, sig_offset, sig_length;
 };
 
-// One entry of the entry table (da-file.md §2.1); the defaults are the §5 entry for the NW-A50.
+// One entry of the entry table (docs/protocol/da-file.md §2); the defaults are the entry of
+// docs/protocol/da-file.md §5 for the NW-A50.
 struct DaEntrySpec {
   std::uint16_t magic = 0xDADA;
   std::uint16_t hw_code = 0x8590;
@@ -51,7 +52,7 @@ struct SyntheticDaOptions {
   std::uint32_t info_version = 4;
   std::uint32_t info_magic = 0x22668899;
   std::vector<DaEntrySpec> entries = {DaEntrySpec{}};
-  bool old_entries = false;  // 0xD8-byte entries without sw_ver (da-file.md §2.1) instead of 0xDC
+  bool old_entries = false;  // 0xD8-byte entries without sw_ver (docs/protocol/da-file.md §2.1) instead of 0xDC
   std::size_t file_size = kSyntheticDaSize;
   DaPayload payload = DaPayload::simulator;
   std::string tag = "MTKFS-SIM DA";

@@ -17,7 +17,8 @@ namespace {
 using mtkfs::sim::image::DaEntrySpec;
 using mtkfs::sim::image::SyntheticDaOptions;
 
-// The protocol tests' DA file: §5's layout with patterned region bodies and 0xEE signatures.
+// The protocol tests' DA file: the layout of docs/protocol/da-file.md §5 with patterned region bodies
+// and 0xEE signatures.
 SyntheticDaOptions test_da() { return mtkfs::sim::image::protocol_test_da_options(); }
 std::vector<std::uint8_t> build_da_file(const SyntheticDaOptions& spec = test_da()) {
   return mtkfs::sim::image::build_synthetic_da(spec);
