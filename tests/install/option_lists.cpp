@@ -101,6 +101,14 @@ std::vector<std::string> words_of(const std::string& part) {
   return words;
 }
 
+// The bold words of a .TP paragraph's tag line: where man pages name options and -o keys.
+std::vector<std::string> tag_words(const std::string& line) {
+  std::vector<std::string> words;
+  for (const auto& part : bold_parts(line))
+    for (const auto& word : words_of(part)) words.push_back(word);
+  return words;
+}
+
 }  // namespace
 
 std::set<std::string> help_options(const std::string& help_text) {
@@ -161,8 +169,7 @@ std::set<std::string> man_mount_keys(const std::string& roff_text) {
     }
     if (!next_is_tag) continue;
     next_is_tag = false;
-    for (const auto& part : bold_parts(line))
-      for (const auto& word : words_of(part)) keys.insert(word.substr(0, word.find('=')));
+    for (const auto& word : tag_words(line)) keys.insert(word.substr(0, word.find('=')));
   }
   return keys;
 }
@@ -183,13 +190,12 @@ std::set<std::string> man_options(const std::string& roff_text) {
     }
     if (!next_is_tag) continue;
     next_is_tag = false;
-    for (const auto& part : bold_parts(line))
-      for (const auto& word : words_of(part)) {
-        // ".BR \-h ", " \-\-help" leaves "-h" and ","; a trailing comma is punctuation.
-        std::string name = word;
-        while (!name.empty() && (name.back() == ',' || name.back() == '.')) name.pop_back();
-        if (is_option_name(name)) options.insert(name);
-      }
+    for (const auto& word : tag_words(line)) {
+      // ".BR \-h ", " \-\-help" leaves "-h" and ","; a trailing comma is punctuation.
+      std::string name = word;
+      while (!name.empty() && (name.back() == ',' || name.back() == '.')) name.pop_back();
+      if (is_option_name(name)) options.insert(name);
+    }
   }
   return options;
 }

@@ -16,6 +16,17 @@
 
 namespace mtkfs::transport::testing {
 
+// n bytes that differ from any shifted copy of themselves (an LCG per seed): a misplaced byte shows.
+inline std::vector<std::uint8_t> pattern(std::size_t n, std::uint32_t seed) {
+  std::vector<std::uint8_t> out(n);
+  std::uint32_t x = seed;
+  for (auto& b : out) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  return out;
+}
+
 class FakeBulkEndpoint : public BulkEndpoint {
  public:
   explicit FakeBulkEndpoint(std::size_t packet_size = 512) : packet_size_(packet_size) {}

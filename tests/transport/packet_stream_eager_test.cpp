@@ -15,20 +15,11 @@ namespace {
 
 using testing::EagerBulkEndpoint;
 using testing::FakeBulkEndpoint;
+using testing::pattern;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::size_t kChunk = 1024 * 1024;
 constexpr Millis kTimeout{5000};
-
-Bytes pattern(std::size_t n, std::uint32_t seed) {
-  Bytes out(n);
-  std::uint32_t x = seed;
-  for (auto& b : out) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return out;
-}
 
 struct EagerHarness {
   EagerHarness() {

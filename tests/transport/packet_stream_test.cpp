@@ -10,21 +10,12 @@ namespace mtkfs::transport {
 namespace {
 
 using testing::FakeBulkEndpoint;
+using testing::pattern;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr Millis kTimeout{2000};
 
 Bytes ready() { return {'R', 'E', 'A', 'D', 'Y'}; }
-
-Bytes pattern(std::size_t n, std::uint32_t seed) {
-  Bytes out(n);
-  std::uint32_t x = seed;
-  for (auto& b : out) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return out;
-}
 
 struct Harness {
   explicit Harness(std::size_t packet = 512) {
