@@ -11,7 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 
 namespace mtkfs::bench::driver {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 #include "tests/support/program_paths.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/temp_dir.h"

@@ -1,7 +1,7 @@
 // --help and the man pages document the same options, and --version reports the project version.
 #include <gtest/gtest.h>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 #include "tests/install/option_lists.h"
 #include "tests/install/programs.h"
 

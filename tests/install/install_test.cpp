@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 #include "tests/install/option_lists.h"
 #include "tests/install/programs.h"
 #include "tests/support/temp_dir.h"

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 #include "tests/install/programs.h"
 #include "tests/support/sim_process.h"
 #include "tests/support/temp_dir.h"

@@ -17,16 +17,16 @@
 #include "sim/image/image.h"
 #include "sim/sim.h"
 #include "tests/mount/file_tools.h"
-#include "tests/mount/process_tools.h"
-#include "tests/mount/rig.h"
+#include "tests/support/process_tools.h"
 #include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 
 namespace mtkfs::testing {
 namespace {
 
 namespace image = sim::image;
 
-std::set<std::string> listed_partitions(const Rig& rig) {
+std::set<std::string> listed_partitions(const SimMountRig& rig) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(rig.mnt("partitions")))
     names.insert(entry.path().filename().string());
@@ -49,7 +49,7 @@ int open_error(const std::string& path, int flags) {
 }
 
 // Every partition file equals its extent of the simulator's user.img.
-void expect_partitions_match(const Rig& rig, const std::vector<image::PartitionSpec>& table) {
+void expect_partitions_match(const SimMountRig& rig, const std::vector<image::PartitionSpec>& table) {
   EXPECT_EQ(listed_partitions(rig), expected_partitions(table));
   for (const auto& spec : table)
     EXPECT_EQ(compare_file(rig.mnt("partitions/" + spec.name + ".img"), rig.image("user.img"), spec.offset, spec.size),
@@ -59,7 +59,7 @@ void expect_partitions_match(const Rig& rig, const std::vector<image::PartitionS
 
 // Cheaper, for a second layout: size, first and last 128 KiB of every partition file. On a pattern
 // disk every 8 bytes name their own offset, so a wrong offset or size cannot pass.
-void expect_partition_ends_match(const Rig& rig, const std::vector<image::PartitionSpec>& table) {
+void expect_partition_ends_match(const SimMountRig& rig, const std::vector<image::PartitionSpec>& table) {
   EXPECT_EQ(listed_partitions(rig), expected_partitions(table));
   for (const auto& spec : table) {
     const std::string file = rig.mnt("partitions/" + spec.name + ".img");
@@ -80,7 +80,7 @@ std::uint64_t peak_cache_bytes(const std::string& log) {
 
 TEST(MountBackup, GptPatternDiskCopiesExactlyAndReadsMatchThePattern) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim({"--allow-rpmb"});
   const ProgramResult start = rig.mount({"-o", "rpmb"});
@@ -133,7 +133,7 @@ TEST(MountBackup, GptPatternDiskCopiesExactlyAndReadsMatchThePattern) {
 
 TEST(MountBackup, MbrDiskWithPmtNamesInTheForegroundWithA16MiBCache) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "mbr", "--pattern"});
   rig.start_sim();
   const ProgramResult start = rig.mount({"-o", "cache_size=16M"}, Mode::foreground);

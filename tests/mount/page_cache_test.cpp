@@ -14,9 +14,9 @@
 #include "sim/image/image.h"
 #include "sim/sim.h"
 #include "tests/mount/file_tools.h"
-#include "tests/mount/process_tools.h"
-#include "tests/mount/rig.h"
+#include "tests/support/process_tools.h"
 #include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -47,7 +47,7 @@ MapResult map_and_copy(const std::string& file, int flags) {
   return r;
 }
 
-void expect_reads_match(Rig& rig) {
+void expect_reads_match(SimMountRig& rig) {
   const auto expected = pattern_bytes(image::kRegionUser, kMapOffset, kMapLength);
   EXPECT_EQ(read_range(rig.mnt("user_area.img"), kMapOffset, kMapLength), expected);
   const MapResult priv = map_and_copy(rig.mnt("user_area.img"), MAP_PRIVATE);
@@ -57,7 +57,7 @@ void expect_reads_match(Rig& rig) {
 
 TEST(MountPageCache, DirectIoByDefaultRefusesOnlySharedMappings) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim();
   const ProgramResult start = rig.mount({});
@@ -70,7 +70,7 @@ TEST(MountPageCache, DirectIoByDefaultRefusesOnlySharedMappings) {
 
 TEST(MountPageCache, PageCacheOptionAllowsSharedMappings) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim();
   const ProgramResult start = rig.mount({"-o", "page_cache"});

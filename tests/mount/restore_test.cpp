@@ -11,9 +11,9 @@
 #include "sim/image/image.h"
 #include "sim/sim.h"
 #include "tests/mount/file_tools.h"
-#include "tests/mount/process_tools.h"
-#include "tests/mount/rig.h"
+#include "tests/support/process_tools.h"
 #include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kGiB = 1ull << 30;
 
-std::string save(const Rig& rig, const std::string& name, const std::vector<std::uint8_t>& data) {
+std::string save(const SimMountRig& rig, const std::string& name, const std::vector<std::uint8_t>& data) {
   const auto path = rig.dir() / name;
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
                                                static_cast<std::streamsize>(data.size()));
@@ -47,7 +47,7 @@ int open_error(const std::string& path) {
 
 TEST(MountRestore, DdIntoPartitionsReachesTheDeviceAndBootStaysReadOnly) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();
   rig.start_sim({"--trace", trace});
@@ -100,7 +100,7 @@ TEST(MountRestore, DdIntoPartitionsReachesTheDeviceAndBootStaysReadOnly) {
 // unmounts, checked with e2fsprogs on the simulator's own image file.
 TEST(MountRestore, ReadWriteLoopMountOfAPartitionReachesTheDevice) {
   if (!require_fuse() || !require_loop("mount -o loop of a partition file")) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   rig.start_sim();
   const ProgramResult start = rig.mount({"--rw"});
@@ -135,7 +135,7 @@ TEST(MountRestore, ReadWriteLoopMountOfAPartitionReachesTheDevice) {
 
 TEST(MountRestore, RwBootMakesBootPartitionsWritable) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();
   rig.start_sim({"--trace", trace});
@@ -156,7 +156,7 @@ TEST(MountRestore, RwBootMakesBootPartitionsWritable) {
 
 TEST(MountRestore, FullSizeUserAreaAbove4GiBInTheForeground) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "none", "--profile", "nw-a50-full"});
   // Known bytes the device has before the mount: the last sector and 64 KiB at 14 GiB.
   const auto last_sector = random_bytes(6, 512);
@@ -182,7 +182,7 @@ TEST(MountRestore, FullSizeUserAreaAbove4GiBInTheForeground) {
 
 TEST(MountRestore, DataTheDeviceRefusesFailsTheUnmount) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   // Every WRITE command is NACKed.
   rig.start_sim({"--fault-nack", "62", "--fault-nack-count", "1000000"});

@@ -14,10 +14,10 @@
 
 #include "sim/sim.h"
 #include "tests/mount/file_tools.h"
-#include "tests/mount/process_tools.h"
-#include "tests/mount/rig.h"
+#include "tests/support/process_tools.h"
 #include "tests/support/program_paths.h"
 #include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -35,7 +35,7 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 // Exit 1, exactly one "mtkfs: ..." line that contains `expected`, nothing mounted, nothing running.
-void expect_clean_failure(const Rig& rig, const ProgramResult& r, const std::string& expected) {
+void expect_clean_failure(const SimMountRig& rig, const ProgramResult& r, const std::string& expected) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out, "");
   std::vector<std::string> errors;
@@ -52,14 +52,14 @@ ProgramResult run_mtkfs(const std::vector<std::string>& args) {
 }
 
 TEST(MountStartup, MissingDaFileIsOneLine) {
-  Rig rig;
+  SimMountRig rig;
   const std::string missing = (rig.dir() / "no-such-da.bin").string();
   expect_clean_failure(rig, run_mtkfs({"--socket", rig.socket(), "--da", missing, rig.mnt()}), "no-such-da.bin");
   expect_clean_failure(rig, run_mtkfs({"--socket", rig.socket(), rig.mnt()}), "--da FILE is required");
 }
 
 TEST(MountStartup, UnusableDaFileIsOneLine) {
-  Rig rig;
+  SimMountRig rig;
   const auto junk = rig.dir() / "junk.bin";
   std::ofstream(junk) << "this is not a download agent";
   const ProgramResult r = run_mtkfs({"--socket", rig.socket(), "--da", junk.string(), rig.mnt()});
@@ -67,7 +67,7 @@ TEST(MountStartup, UnusableDaFileIsOneLine) {
 }
 
 TEST(MountStartup, NoSimulatorIsOneLineInBothModes) {
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "none"});
   const std::string absent = (rig.dir() / "absent.sock").string();
   expect_clean_failure(rig, run_mtkfs({"--socket", absent, "--da", rig.da(), "--wait", "1", rig.mnt()}),
@@ -77,7 +77,7 @@ TEST(MountStartup, NoSimulatorIsOneLineInBothModes) {
 }
 
 TEST(MountStartup, BadMountpointAndOptionsAreOneLine) {
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "none"});
   const std::string nowhere = (rig.dir() / "nowhere").string();
   expect_clean_failure(rig, run_mtkfs({"--socket", rig.socket(), "--da", rig.da(), nowhere}), "nowhere");
@@ -88,7 +88,7 @@ TEST(MountStartup, BadMountpointAndOptionsAreOneLine) {
 }
 
 TEST(MountStartup, UnknownFuseOptionIsReportedBeforeDetaching) {
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "none"});
   rig.start_sim();
   const ProgramResult r = rig.mount({"-o", "no_such_fuse_option"});
@@ -104,7 +104,7 @@ TEST(MountCommand, MountTypeFuseMtkfsIsReadOnlyDespiteMountsDefaultRw) {
   if (!require_fuse("mount(8) in a private mount namespace")) return;
   ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
   ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   rig.start_sim();
   const auto bin = rig.dir() / "bin";
@@ -130,7 +130,7 @@ TEST(MountCommand, MountTypeFuseMtkfsIsReadOnlyDespiteMountsDefaultRw) {
 
 TEST(MountCommand, FstabStyleSourceWithWritable) {
   if (!require_fuse("mount(8)")) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt"});
   const std::string trace = (rig.dir() / "trace.txt").string();
   rig.start_sim({"--trace", trace});

@@ -11,8 +11,8 @@
 
 #include "sim/image/image.h"
 #include "tests/mount/file_tools.h"
-#include "tests/mount/rig.h"
 #include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -28,7 +28,7 @@ std::map<std::string, std::string> json_fields(const std::string& text) {
 
 TEST(MountStatsFile, WrittenAtUnmountWithTheSessionFigures) {
   if (!require_fuse()) return;
-  Rig rig;
+  SimMountRig rig;
   rig.init({"--layout", "gpt", "--pattern"});
   rig.start_sim();
   const std::filesystem::path stats = rig.dir() / "stats.json";

@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "tests/reliability/reliability_io.h"
-#include "tests/reliability/sim_mount.h"
 
 namespace mtkfs::reliability {
 namespace {
@@ -56,9 +55,9 @@ void set_slot(const PatternDisk& disk, std::uint64_t at, int slot, std::size_t o
 
 // Every file in partitions/ lies inside the user area: its size fits, reads stop at its end, and where the
 // pattern shows (all but ext4 "android") its first and last words are the user area's bytes at one offset.
-void expect_files_inside(SimMount& sm, std::uint64_t user_size) {
+void expect_files_inside(SimMountRig& sm, std::uint64_t user_size) {
   FuseFilesScope files;
-  DIR* dir = ::opendir(sm.path("partitions").c_str());
+  DIR* dir = ::opendir(sm.mnt("partitions").c_str());
   ASSERT_NE(dir, nullptr);
   int count = 0;
   while (const dirent* entry = ::readdir(dir)) {
@@ -66,7 +65,7 @@ void expect_files_inside(SimMount& sm, std::uint64_t user_size) {
     if (name == "." || name == "..") continue;
     ++count;
     SCOPED_TRACE(name);
-    const std::string path = sm.path("partitions/" + name);
+    const std::string path = sm.mnt("partitions/" + name);
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     const auto size = static_cast<std::uint64_t>(st.st_size);
@@ -110,14 +109,15 @@ TEST_F(CorruptTable, GptEntriesBeyondTheRegionMapNothingOutside) {
   // contents (27) runs far past the end; usrdata (26) lies wholly beyond it; misc (9) starts inside and
   // ends at 2^64 - 1 (an end computation that must not wrap).
   corrupt_gpt(disk, {{27, 0x6B400, 0xFFFFFFFFFFFull}, {26, sectors + 100, sectors + 200}, {9, 0x23C00, ~0ull}});
-  SimMount sm(disk, {}, {"--rw"});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk.dir(), disk.da());
+  serve_and_mount(sm, {}, {"--rw"});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   print_warnings(sm.log());
   expect_files_inside(sm, disk.user_size());
   struct stat st {};
-  EXPECT_NE(::stat(sm.path("partitions/usrdata.img").c_str(), &st), 0) << "an entry wholly outside must not show";
+  EXPECT_NE(::stat(sm.mnt("partitions/usrdata.img").c_str(), &st), 0) << "an entry wholly outside must not show";
   EXPECT_NE(sm.log().find("warning"), std::string::npos) << "the corruption is not reported:\n" << sm.log();
-  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_TRUE(sm.process().unmount());
 }
 
 TEST_F(CorruptTable, EbrSlotAndChainPointingPastTheEnd) {
@@ -125,23 +125,25 @@ TEST_F(CorruptTable, EbrSlotAndChainPointingPastTheEnd) {
   set_slot(disk, sim::image::kEbr1Offset, 1, 12, 0xFFFFFF00u);      // seccfg's count: far past the end
   set_slot(disk, sim::image::kEbr2Offset, 3, 8, 0xF0000000u);       // EBR2's link: far past the end
   set_slot(disk, sim::image::kEbr2Offset, 0, 8, 0x7FFFFFF0u);       // a data slot starting past the end
-  SimMount sm(disk, {}, {"--rw"});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk.dir(), disk.da());
+  serve_and_mount(sm, {}, {"--rw"});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   print_warnings(sm.log());
   expect_files_inside(sm, disk.user_size());
   EXPECT_NE(sm.log().find("warning"), std::string::npos) << sm.log();
-  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_TRUE(sm.process().unmount());
 }
 
 TEST_F(CorruptTable, EbrChainLoopEndsAndMapsNothingOutside) {
   PatternDisk disk(sim::image::Layout::mbr);
   // EBR3's link points back at EBR1 (0 relative to the extended partition): a cycle.
   set_slot(disk, sim::image::kEbr2Offset + sim::image::kEbrReservation, 3, 8, 0);
-  SimMount sm(disk, {}, {});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk.dir(), disk.da());
+  serve_and_mount(sm, {}, {});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   print_warnings(sm.log());
   expect_files_inside(sm, disk.user_size());
-  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_TRUE(sm.process().unmount());
 }
 
 }  // namespace

@@ -147,19 +147,16 @@ TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
   std::printf("durability: seed %u, %u rounds (MTKFS_DURABILITY_SEED / MTKFS_DURABILITY_ROUNDS)\n", seed, rounds);
   PatternDisk disk;
   const Bytes tables_before = disk.read_user(0, 64 * 1024);
-  TempDir temp;
-  const fs::path socket = temp.path() / "sim.sock";
-  const fs::path mountpoint = temp.path() / "mnt";
-  fs::create_directory(mountpoint);
-  SimProcess sim(sim_args(disk, socket));
+  SimMountRig rig(disk.dir(), disk.da());  // the simulator; each round mounts on its own (MountProcess)
+  rig.start_sim();
   Bytes durable = pattern_bytes(kUser, kRegion, kRegionSize);
   std::mt19937 rng(seed);
   std::size_t synced_ops = 0, unsynced_ops = 0, lost_rounds = 0;
 
   for (unsigned round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round) + " of seed " + std::to_string(seed));
-    const fs::path log = temp.path() / ("mtkfs-" + std::to_string(round) + ".log");
-    MountProcess mount(mount_args(disk, socket, {"--rw"}), mountpoint, log);
+    const fs::path log = rig.dir() / ("mtkfs-" + std::to_string(round) + ".log");
+    MountProcess mount(mount_args(disk, rig.socket(), {"--rw"}), rig.mnt(), log);
     ASSERT_TRUE(mount.mounted_at_start()) << "remount after a kill failed:\n" << mount.log();
     const std::string image = mount.path("user_area.img");
 

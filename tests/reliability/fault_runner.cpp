@@ -18,14 +18,6 @@ constexpr std::uint64_t kRandomBegin = 24 * kMiB;
 constexpr std::uint64_t kLaterOffset = 70 * kMiB;  // never read before in a case: the later read reaches the device
 constexpr std::uint64_t kLaterCachedOffset = 64 * 1024;  // pattern after the GPT, in the block the mount read
 
-struct CaseDir {
-  TempDir temp;
-  fs::path mountpoint = temp.path() / "mnt";
-  fs::path socket = temp.path() / "sim.sock";
-  fs::path log = temp.path() / "mtkfs.log";
-  CaseDir() { fs::create_directory(mountpoint); }
-};
-
 std::vector<WriteOp> write_ops(std::uint64_t slot_offset, std::uint32_t seed) {
   std::mt19937_64 rng(seed);
   // Unaligned at both ends (read-modify-write reads), across a cache block boundary, two device writes.
@@ -124,10 +116,11 @@ void check_afterwards(const FaultCase& fc, MountProcess& mount, CaseReport& repo
 }  // namespace
 
 Calibration calibrate(const PatternDisk& disk) {
-  CaseDir c;
-  const fs::path trace = c.temp.path() / "trace.txt";
-  SimProcess sim(sim_args(disk, c.socket, {"--trace", trace.string()}));
-  MountProcess mount(mount_args(disk, c.socket, {"--rw"}), c.mountpoint, c.log);
+  SimMountRig rig(disk.dir(), disk.da());
+  const fs::path trace = rig.dir() / "trace.txt";
+  rig.start_sim({"--trace", trace.string()});
+  rig.mount({"--rw"}, testing::Mode::foreground, std::chrono::seconds(30));
+  MountProcess& mount = rig.process();
   if (!mount.mounted_at_start()) throw std::runtime_error("calibration mount failed:\n" + mount.log());
   Calibration calibration;
   calibration.mount = count_trace(trace);
@@ -147,18 +140,16 @@ Calibration calibrate(const PatternDisk& disk) {
 
 CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, const FaultCase& fc, std::size_t index,
                     std::size_t write_slot) {
-  CaseDir c;
+  SimMountRig rig(disk.dir(), disk.da());
   CaseReport report(fc.knob, phase_name(fc.phase));
   auto& failures = report.failures;
-  std::optional<SimProcess> sim;
-  std::optional<MountProcess> mount_process;
   {
     SpawnScope spawn;
-    sim.emplace(sim_args(disk, c.socket, fc.sim_faults(calibration)));
-    mount_process.emplace(mount_args(disk, c.socket, {"--rw"}), c.mountpoint, c.log, milliseconds(0));
+    rig.start_sim(fc.sim_faults(calibration));
+    rig.mount({"--rw"}, testing::Mode::foreground, milliseconds(0));
   }
   const auto start = Clock::now();
-  MountProcess& mount = *mount_process;
+  MountProcess& mount = rig.process();
   mount.wait_started(kPhaseBound);
   std::optional<Outcome> outcome;
   const std::uint64_t slot = kWriteSlotBase + write_slot * kWriteSlotSize;

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "tests/reliability/reliability_io.h"
-#include "tests/reliability/sim_mount.h"
 
 namespace mtkfs::reliability {
 namespace {
@@ -19,26 +18,27 @@ constexpr milliseconds kBound{20000};
 class LinkLoss : public PatternDiskSuite {};
 
 // A read still works before the fault and is EIO after it, every byte returned is right.
-ReadResult read_fresh(SimMount& sm, std::uint64_t offset) {
-  auto r = run_bounded<ReadResult>([&] { return read_and_verify(sm.path("user_area.img"), 0, {{offset, 64 * 1024}}); },
-                                   kBound, [&] { sm.mount().kill_hard(); });
+ReadResult read_fresh(SimMountRig& sm, std::uint64_t offset) {
+  auto r = run_bounded<ReadResult>([&] { return read_and_verify(sm.mnt("user_area.img"), 0, {{offset, 64 * 1024}}); },
+                                   kBound, [&] { sm.process().kill_hard(); });
   if (!r) throw std::runtime_error("a read hangs after the link was lost");
   return *r;
 }
 
 TEST_F(LinkLoss, PendingReadFailsPromptlyAndLaterIoFailsAtOnce) {
   // Slow replies keep a 32 MiB read going for over a second.
-  SimMount sm(*disk_, {"--fault-delay", "40"}, {});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk_->dir(), disk_->da());
+  serve_and_mount(sm, {"--fault-delay", "40"}, {});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   auto pending = std::async(std::launch::async, [&] {
-    return read_and_verify(sm.path("user_area.img"), 0, sequential_requests(8 * kMiB, 32 * kMiB, kMiB));
+    return read_and_verify(sm.mnt("user_area.img"), 0, sequential_requests(8 * kMiB, 32 * kMiB, kMiB));
   });
   std::this_thread::sleep_for(milliseconds(400));
   ASSERT_EQ(pending.wait_for(milliseconds(0)), std::future_status::timeout) << "the read ended before the device went";
   const auto lost_at = Clock::now();
   sm.kill_sim();
   if (pending.wait_for(kBound) != std::future_status::ready) {
-    sm.mount().kill_hard();  // unblocks the reader so the test can end
+    sm.process().kill_hard();  // unblocks the reader so the test can end
     FAIL() << "the pending read did not end after the device vanished";
   }
   const ReadResult r = pending.get();
@@ -55,29 +55,30 @@ TEST_F(LinkLoss, PendingReadFailsPromptlyAndLaterIoFailsAtOnce) {
   std::printf("device vanished: pending read failed after %.3f s, a later read after %.3f s\n", pending_seconds,
               later_seconds);
 
-  EXPECT_TRUE(sm.mount().alive());
+  EXPECT_TRUE(sm.process().alive());
   struct stat st {};
-  EXPECT_EQ(::stat(sm.path("partitions").c_str(), &st), 0) << "the tree is still served";
+  EXPECT_EQ(::stat(sm.mnt("partitions").c_str(), &st), 0) << "the tree is still served";
   EXPECT_NE(sm.log().find("device link lost"), std::string::npos) << sm.log();
-  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_TRUE(sm.process().unmount());
   // A read-only mount had nothing to write: the unmount must not claim a failed write-back.
   EXPECT_EQ(sm.log().find("writing cached data"), std::string::npos) << sm.log();
   EXPECT_EQ(sm.log().find("never reached the device"), std::string::npos) << sm.log();
 }
 
 TEST_F(LinkLoss, UnwrittenDataIsReportedAtFsyncCloseAndExit) {
-  SimMount sm(*disk_, {}, {"--rw"});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk_->dir(), disk_->da());
+  serve_and_mount(sm, {}, {"--rw"});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   std::mt19937_64 rng(11);
   const Bytes data = random_bytes(rng, kMiB);
   const std::uint64_t offset = 160 * kMiB;
   FuseFilesScope files;
-  const int fd = ::open(sm.path("user_area.img").c_str(), O_RDWR | O_CLOEXEC);
+  const int fd = ::open(sm.mnt("user_area.img").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)), static_cast<ssize_t>(data.size()));
   sm.kill_sim();  // the written megabyte is only in mtkfs' cache
 
-  auto synced = run_bounded<int>([&] { return ::fsync(fd) == 0 ? 0 : errno; }, kBound, [&] { sm.mount().kill_hard(); });
+  auto synced = run_bounded<int>([&] { return ::fsync(fd) == 0 ? 0 : errno; }, kBound, [&] { sm.process().kill_hard(); });
   ASSERT_TRUE(synced.has_value()) << "fsync hangs";
   EXPECT_EQ(*synced, EIO);
   const ssize_t written = ::pwrite(fd, data.data(), 4096, static_cast<off_t>(offset));
@@ -89,9 +90,9 @@ TEST_F(LinkLoss, UnwrittenDataIsReportedAtFsyncCloseAndExit) {
   EXPECT_EQ(closed, -1) << "close must report the lost data too";
   EXPECT_EQ(close_errno, EIO);
 
-  EXPECT_TRUE(sm.mount().alive());
-  EXPECT_TRUE(sm.mount().unmount());
-  EXPECT_NE(sm.mount().exit_code(), 0) << "an unmount that lost data must fail";
+  EXPECT_TRUE(sm.process().alive());
+  EXPECT_TRUE(sm.process().unmount());
+  EXPECT_NE(sm.process().exit_code(), 0) << "an unmount that lost data must fail";
   const std::string log = sm.log();
   EXPECT_NE(log.find("1048576 bytes written through the cache never reached the device"), std::string::npos) << log;
   EXPECT_NE(log.find("never reached the device"), log.rfind("never reached the device")) << "the exit report too";
@@ -99,16 +100,17 @@ TEST_F(LinkLoss, UnwrittenDataIsReportedAtFsyncCloseAndExit) {
 }
 
 TEST_F(LinkLoss, MountStaysFailedWhenTheDeviceComesBackAndARemountWorks) {
-  SimMount sm(*disk_, {}, {});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk_->dir(), disk_->da());
+  serve_and_mount(sm, {}, {});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   EXPECT_EQ(read_fresh(sm, 30 * kMiB).error, 0);
   sm.kill_sim();
   EXPECT_EQ(read_fresh(sm, 40 * kMiB).error, EIO);
   sm.start_sim({});  // the device is back in Preloader mode on the same socket
   EXPECT_EQ(read_fresh(sm, 50 * kMiB).error, EIO) << "no silent reconnection: the session is gone";
-  EXPECT_TRUE(sm.mount().unmount());
+  EXPECT_TRUE(sm.process().unmount());
 
-  MountProcess again(mount_args(*disk_, sm.socket(), {}), sm.mount().mountpoint(), sm.dir() / "again.log");
+  MountProcess again(mount_args(*disk_, sm.socket(), {}), sm.process().mountpoint(), sm.dir() / "again.log");
   ASSERT_TRUE(again.mounted_at_start()) << again.log();
   const ReadResult r = read_and_verify(again.path("user_area.img"), 0, {{50 * kMiB, 64 * 1024}});
   EXPECT_EQ(r.error, 0);

@@ -1,5 +1,6 @@
-// Shared pieces of the reliability suites: a pattern-filled simulated eMMC, the programs, pattern checks
-// of what read() returned, and running a blocking filesystem call with a bound.
+// Shared pieces of the reliability suites: a pattern-filled simulated eMMC and the suite sharing one,
+// the rig set-up of a one-mount test, the programs, pattern checks of what read() returned, and running
+// a blocking filesystem call with a bound.
 #pragma once
 
 #include <fcntl.h>
@@ -19,9 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "sim/image/image.h"
 #include "tests/support/mount_process.h"
-#include "tests/support/sim_process.h"
+#include "tests/support/requirements.h"
+#include "tests/support/sim_mount_rig.h"
 #include "tests/support/temp_dir.h"
 
 namespace mtkfs::reliability {
@@ -31,7 +35,8 @@ using Bytes = std::vector<std::uint8_t>;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using testing::MountProcess;
-using testing::SimProcess;
+using testing::sanitizer_report;
+using testing::SimMountRig;
 using testing::TempDir;
 
 inline constexpr std::uint64_t kMiB = 1 << 20;
@@ -110,21 +115,27 @@ class PatternDisk {
   std::uint64_t user_size_;
 };
 
-// A sanitizer report in a program's output (ASan/UBSan builds): the report's first line, or empty.
-inline std::string sanitizer_report(const std::string& output) {
-  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
-    const auto at = output.find(marker);
-    if (at != std::string::npos) return output.substr(at, output.find('\n', at) - at);
+// A test suite whose tests share one pattern disk, written once per suite. Each test mounts it.
+class PatternDiskSuite : public ::testing::Test {
+ protected:
+  void SetUp() override { mtkfs::testing::require_fuse(); }
+  static void SetUpTestSuite() { disk_ = new PatternDisk(); }
+  static void TearDownTestSuite() {
+    delete disk_;
+    disk_ = nullptr;
   }
-  return {};
-}
+  static inline PatternDisk* disk_ = nullptr;
+};
 
-// `mtkfs-sim --dir DISK --socket SOCKET EXTRA...`
-inline std::vector<std::string> sim_args(const PatternDisk& disk, const fs::path& socket,
-                                         const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args{"--dir", disk.dir().string(), "--socket", socket.string()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
+// A rig made with the pattern disk's directory and DA file, set up as the tests with one mount use it:
+// the simulator with `sim_options`, mtkfs mounted in the foreground with `mount_options` (30 s to
+// appear; see rig.process().mounted_at_start()), and a sanitizer report in mtkfs's output at the end
+// fails the test.
+inline void serve_and_mount(SimMountRig& rig, const std::vector<std::string>& sim_options,
+                            const std::vector<std::string>& mount_options) {
+  rig.check_sanitizer_at_end();
+  rig.start_sim(sim_options);
+  rig.mount(mount_options, testing::Mode::foreground, std::chrono::seconds(30));
 }
 
 // `mtkfs --da DA --socket SOCKET EXTRA...` (MountProcess adds -f and the mountpoint).

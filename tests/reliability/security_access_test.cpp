@@ -10,7 +10,6 @@
 #include <map>
 
 #include "tests/reliability/reliability_io.h"
-#include "tests/reliability/sim_mount.h"
 
 namespace mtkfs::reliability {
 namespace {
@@ -69,46 +68,48 @@ int read_pattern(const std::string& image) {
 }
 
 // A mountpoint others can reach: any refusal then comes from the mount itself, not from its parent dirs.
-void open_up(const SimMount& sm) {
+void open_up(const SimMountRig& sm) {
   ::chmod(sm.dir().c_str(), 0755);
-  ::chmod(sm.mount().mountpoint().c_str(), 0755);
+  ::chmod(sm.process().mountpoint().c_str(), 0755);
 }
 
 TEST_F(Security, OtherUsersAreLockedOutWithoutAllowOther) {
-  SimMount sm(*disk_, {}, {"--rw"});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk_->dir(), disk_->da());
+  serve_and_mount(sm, {}, {"--rw"});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   open_up(sm);
-  const std::string image = sm.path("user_area.img");
+  const std::string image = sm.mnt("user_area.img");
   EXPECT_EQ(read_pattern(image), 0) << "the mounting user reads it";
   EXPECT_EQ(as_nobody([&] { return stat_errno(sm.dir().string()); }), 0) << "the parent directory is reachable";
-  EXPECT_EQ(as_nobody([&] { return stat_errno(sm.mount().mountpoint().string()); }), EACCES);
+  EXPECT_EQ(as_nobody([&] { return stat_errno(sm.process().mountpoint().string()); }), EACCES);
   EXPECT_EQ(as_nobody([&] { return stat_errno(image); }), EACCES);
   EXPECT_EQ(as_nobody([&] { return open_errno(image, O_RDONLY); }), EACCES);
   EXPECT_EQ(as_nobody([&] { return open_errno(image, O_RDWR); }), EACCES);
-  EXPECT_EQ(as_nobody([&] { return open_errno(sm.path("device.txt"), O_RDONLY); }), EACCES);
-  EXPECT_TRUE(sm.mount().unmount());
-  EXPECT_EQ(sm.mount().exit_code(), 0) << sm.log();
+  EXPECT_EQ(as_nobody([&] { return open_errno(sm.mnt("device.txt"), O_RDONLY); }), EACCES);
+  EXPECT_TRUE(sm.process().unmount());
+  EXPECT_EQ(sm.process().exit_code(), 0) << sm.log();
 }
 
 TEST_F(Security, AllowOtherGivesOthersWhatTheFileModesAllow) {
-  SimMount sm(*disk_, {}, {"--rw", "-o", "allow_other"});
-  ASSERT_TRUE(sm.mounted()) << sm.log();
+  SimMountRig sm(disk_->dir(), disk_->da());
+  serve_and_mount(sm, {}, {"--rw", "-o", "allow_other"});
+  ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
   open_up(sm);
-  const std::string image = sm.path("user_area.img");
+  const std::string image = sm.mnt("user_area.img");
   EXPECT_EQ(as_nobody([&] { return stat_errno(image); }), 0);
   EXPECT_EQ(as_nobody([&] { return read_pattern(image); }), 0) << "0644: others may read";
   EXPECT_EQ(as_nobody([&] { return open_errno(image, O_RDWR); }), EACCES) << "0644: only the owner writes";
-  EXPECT_EQ(as_nobody([&] { return open_errno(sm.path("partitions/misc.img"), O_WRONLY); }), EACCES);
-  EXPECT_TRUE(sm.mount().unmount());
-  EXPECT_EQ(sm.mount().exit_code(), 0) << sm.log();
+  EXPECT_EQ(as_nobody([&] { return open_errno(sm.mnt("partitions/misc.img"), O_WRONLY); }), EACCES);
+  EXPECT_TRUE(sm.process().unmount());
+  EXPECT_EQ(sm.process().exit_code(), 0) << sm.log();
 }
 
-std::map<std::string, mode_t> modes(const SimMount& sm) {
+std::map<std::string, mode_t> modes(const SimMountRig& sm) {
   std::map<std::string, mode_t> out;
   for (const char* name : {"", "partitions", "user_area.img", "boot1.img", "boot2.img", "device.txt",
                            "partitions/misc.img", "partitions/contents.img"}) {
     struct stat st {};
-    out[name] = ::stat(sm.path(name).c_str(), &st) == 0 ? st.st_mode : 0;
+    out[name] = ::stat(sm.mnt(name).c_str(), &st) == 0 ? st.st_mode : 0;
   }
   return out;
 }
@@ -116,18 +117,20 @@ std::map<std::string, mode_t> modes(const SimMount& sm) {
 TEST_F(Security, FileModesFollowTheMountMode) {
   const mode_t dir = S_IFDIR | 0555, ro = S_IFREG | 0444, rw = S_IFREG | 0644;
   {
-    SimMount sm(*disk_, {}, {});
-    ASSERT_TRUE(sm.mounted()) << sm.log();
+    SimMountRig sm(disk_->dir(), disk_->da());
+    serve_and_mount(sm, {}, {});
+    ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
     for (const auto& [name, mode] : modes(sm)) {
       EXPECT_EQ(mode, name.empty() || name == "partitions" ? dir : ro) << "read-only mount: " << name;
     }
-    EXPECT_EQ(open_errno(sm.path("user_area.img"), O_RDWR), EROFS);
-    EXPECT_EQ(open_errno(sm.path("partitions/misc.img"), O_WRONLY), EROFS);
-    EXPECT_TRUE(sm.mount().unmount());
+    EXPECT_EQ(open_errno(sm.mnt("user_area.img"), O_RDWR), EROFS);
+    EXPECT_EQ(open_errno(sm.mnt("partitions/misc.img"), O_WRONLY), EROFS);
+    EXPECT_TRUE(sm.process().unmount());
   }
   {
-    SimMount sm(*disk_, {}, {"--rw"});
-    ASSERT_TRUE(sm.mounted()) << sm.log();
+    SimMountRig sm(disk_->dir(), disk_->da());
+    serve_and_mount(sm, {}, {"--rw"});
+    ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
     const auto m = modes(sm);
     EXPECT_EQ(m.at("user_area.img"), rw);
     EXPECT_EQ(m.at("partitions/misc.img"), rw);
@@ -137,19 +140,20 @@ TEST_F(Security, FileModesFollowTheMountMode) {
     EXPECT_EQ(m.at("device.txt"), ro);
     EXPECT_EQ(m.at(""), dir);
     // Even root, whom the kernel lets past the mode bits, cannot write a read-only file.
-    EXPECT_EQ(open_errno(sm.path("boot1.img"), O_RDWR), EROFS);
-    EXPECT_EQ(open_errno(sm.path("device.txt"), O_WRONLY), EROFS);
-    EXPECT_EQ(open_errno(sm.path("partitions/misc.img"), O_RDWR), 0);
-    EXPECT_TRUE(sm.mount().unmount());
+    EXPECT_EQ(open_errno(sm.mnt("boot1.img"), O_RDWR), EROFS);
+    EXPECT_EQ(open_errno(sm.mnt("device.txt"), O_WRONLY), EROFS);
+    EXPECT_EQ(open_errno(sm.mnt("partitions/misc.img"), O_RDWR), 0);
+    EXPECT_TRUE(sm.process().unmount());
   }
   {
-    SimMount sm(*disk_, {}, {"--rw", "--rw-boot"});
-    ASSERT_TRUE(sm.mounted()) << sm.log();
+    SimMountRig sm(disk_->dir(), disk_->da());
+    serve_and_mount(sm, {}, {"--rw", "--rw-boot"});
+    ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
     const auto m = modes(sm);
     EXPECT_EQ(m.at("boot1.img"), rw);
     EXPECT_EQ(m.at("boot2.img"), rw);
     EXPECT_EQ(m.at("device.txt"), ro);
-    EXPECT_TRUE(sm.mount().unmount());
+    EXPECT_TRUE(sm.process().unmount());
   }
 }
 

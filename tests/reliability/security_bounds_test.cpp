@@ -11,7 +11,6 @@
 #include <climits>
 
 #include "tests/reliability/reliability_io.h"
-#include "tests/reliability/sim_mount.h"
 
 namespace mtkfs::reliability {
 namespace {
@@ -97,18 +96,19 @@ TEST_F(Bounds, CraftedRequestsStayInsideEveryPartition) {
   for (const PartitionSpec& p : table)
     after_each.push_back(disk_.read_user(p.offset + p.size, 4096));
   {
-    SimMount sm(disk_, {}, {"--rw"});
-    ASSERT_TRUE(sm.mounted()) << sm.log();
+    SimMountRig sm(disk_.dir(), disk_.da());
+    serve_and_mount(sm, {}, {"--rw"});
+    ASSERT_TRUE(sm.process().mounted_at_start()) << sm.log();
     for (const PartitionSpec& p : table) {
-      const std::string problems = hammer_end(sm.path("partitions/" + p.name + ".img"), p.size);
+      const std::string problems = hammer_end(sm.mnt("partitions/" + p.name + ".img"), p.size);
       EXPECT_TRUE(problems.empty()) << problems;
     }
-    EXPECT_TRUE(hammer_end(sm.path("user_area.img"), disk_.user_size()).empty());
+    EXPECT_TRUE(hammer_end(sm.mnt("user_area.img"), disk_.user_size()).empty());
     // A read-only file refuses writes outright, whatever the offset.
     FuseFilesScope files;
-    EXPECT_EQ(::open(sm.path("boot1.img").c_str(), O_RDWR | O_CLOEXEC), -1);
-    EXPECT_TRUE(sm.mount().unmount());
-    EXPECT_EQ(sm.mount().exit_code(), 0) << sm.log();
+    EXPECT_EQ(::open(sm.mnt("boot1.img").c_str(), O_RDWR | O_CLOEXEC), -1);
+    EXPECT_TRUE(sm.process().unmount());
+    EXPECT_EQ(sm.process().exit_code(), 0) << sm.log();
   }
   for (std::size_t i = 0; i < table.size(); ++i) {
     const PartitionSpec& p = table[i];

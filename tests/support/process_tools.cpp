@@ -1,6 +1,5 @@
-#include "tests/mount/process_tools.h"
+#include "tests/support/process_tools.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -15,7 +14,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include "tests/support/exec_args.h"
 
 namespace mtkfs::testing {
 namespace {
@@ -76,7 +74,7 @@ void become_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER) failed");
 }
 
-std::vector<pid_t> children_running(const std::string& binary) {
+std::vector<pid_t> children_running(const std::string& binary, const std::string& mentioning) {
   std::error_code ec;
   const auto wanted = std::filesystem::canonical(binary, ec);
   std::vector<pid_t> found;
@@ -87,7 +85,9 @@ std::vector<pid_t> children_running(const std::string& binary) {
     if (parent_of(pid) != ::getpid()) continue;
     std::error_code link_error;
     const auto exe = std::filesystem::read_symlink(entry.path() / "exe", link_error);
-    if (!link_error && exe == wanted) found.push_back(pid);
+    if (link_error || exe != wanted) continue;
+    if (mentioning.empty() || read_text_file((entry.path() / "cmdline").string()).find(mentioning) != std::string::npos)
+      found.push_back(pid);
   }
   return found;
 }
@@ -108,22 +108,6 @@ void kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
-}
-
-pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::string& output_file) {
-  const int out = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out < 0) throw std::runtime_error("cannot create " + output_file);
-  const ExecArgs argv(program, args);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::execv(program.c_str(), argv.argv());
-    ::_exit(127);
-  }
-  ::close(out);
-  return pid;
 }
 
 std::vector<std::string> mounts_under(const std::string& root) {

@@ -1,6 +1,6 @@
-// Processes and mounts for the end-to-end tests: the mtkfs daemon detaches from the process that
-// started it, so the test process makes itself a child subreaper and finds the daemon among its
-// own children; mounts are found in /proc/self/mountinfo.
+// Processes and mounts for the end-to-end tests (tests/support/sim_mount_rig.h builds on them): the
+// mtkfs daemon detaches from the process that started it, so the test process makes itself a child
+// subreaper and finds the daemon among its own children; mounts are found in /proc/self/mountinfo.
 #pragma once
 
 #include <sys/types.h>
@@ -16,17 +16,15 @@ namespace mtkfs::testing {
 // and their exit status checked.
 void become_subreaper();
 
-// Live children of this process whose executable is `binary`.
-std::vector<pid_t> children_running(const std::string& binary);
+// Live children of this process whose executable is `binary` (and, if given, whose command line
+// contains `mentioning`).
+std::vector<pid_t> children_running(const std::string& binary, const std::string& mentioning = "");
 
 // waitpid with a bound; the wait status, or nullopt if the child is still running at the deadline.
 std::optional<int> wait_child(pid_t pid, std::chrono::milliseconds timeout);
 
 // SIGKILL and reap (for cleanup after a failure).
 void kill_and_reap(pid_t pid);
-
-// Starts a program with stdout and stderr appended to `output_file`; returns its pid.
-pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::string& output_file);
 
 // Mount points under `root` (root included), deepest first, and the file system type of one.
 std::vector<std::string> mounts_under(const std::string& root);
