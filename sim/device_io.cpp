@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -140,13 +141,15 @@ void DeviceIo::read_transfers(std::span<std::uint8_t> out, std::string_view what
 
 void DeviceIo::read_fields(std::span<std::uint8_t> out, std::initializer_list<std::size_t> widths,
                            std::string_view what) {
+  // Checked before any byte is read, in both modes: a wrong width list is a simulator bug wherever it runs.
+  if (std::accumulate(widths.begin(), widths.end(), std::size_t{0}) != out.size())
+    throw std::logic_error("read_fields: widths do not add up to the message size");
   if (!strict_) return read_exact(out, what);
   std::size_t at = 0;
   for (const std::size_t width : widths) {
     read_transfers(out.subspan(at, width), what);
     at += width;
   }
-  if (at != out.size()) throw std::logic_error("read_fields: widths do not add up to the message size");
 }
 
 std::uint16_t DeviceIo::read_u16(std::string_view what) {
