@@ -41,6 +41,10 @@ class PtyLink final : public DeviceLink {
     std::lock_guard lock(path_mutex_);
     return slave_path_;
   }
+  std::uint64_t generation() const {
+    std::lock_guard lock(path_mutex_);
+    return generation_;
+  }
 
   std::size_t read_some(std::span<std::uint8_t> buffer, Clock::time_point deadline) override {
     for (;;) {
@@ -112,22 +116,15 @@ class PtyLink final : public DeviceLink {
       throw std::runtime_error(std::string("cannot watch the pty: ") + std::strerror(errno));
     }
     if (::unlockpt(fd) != 0) throw std::runtime_error(std::string("cannot unlock the pty: ") + std::strerror(errno));
+    // The slave is never opened here: inotify merges identical consecutive events, so our own open
+    // would swallow a host's that came at the same moment, and the device would stay deaf. Until a
+    // host first opens it the master simply reads nothing, which read_some() never asks for.
     opens_ = 0;
     events_.clear();
-    // A slave that was opened once reports POLLHUP on the master when nobody has it open. Our own
-    // open and close are taken out of the events; a host's open that came meanwhile stays.
-    const int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave >= 0) {
-      ::close(slave);
-      read_events();
-      const auto own_open = std::find(events_.begin(), events_.end(), +1);
-      if (own_open != events_.end()) events_.erase(own_open);
-      const auto own_close = std::find(events_.begin(), events_.end(), -1);
-      if (own_close != events_.end()) events_.erase(own_close);
-    }
     {
       std::lock_guard lock(path_mutex_);
       slave_path_ = name;
+      ++generation_;
     }
     if (link_path_) {
       // Replaced atomically, so that the link never dangles between two ptys.
@@ -201,6 +198,7 @@ class PtyLink final : public DeviceLink {
   bool muted_ = false;
   mutable std::mutex path_mutex_;
   std::string slave_path_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace
@@ -226,6 +224,7 @@ PtyServer::PtyServer(SimConfig config, std::optional<std::filesystem::path> link
     : impl_(std::make_unique<Impl>(std::move(config), std::move(link_path))) {}
 PtyServer::~PtyServer() = default;
 std::string PtyServer::slave_path() const { return impl_->link.slave_path(); }
+std::uint64_t PtyServer::generation() const { return impl_->link.generation(); }
 bool PtyServer::finished() const { return impl_->firmware.finished(); }
 void PtyServer::wait_finished(std::chrono::milliseconds timeout) const { impl_->firmware.wait_finished(timeout); }
 

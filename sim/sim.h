@@ -108,6 +108,8 @@ class PtyServer {
   PtyServer(const PtyServer&) = delete;
   PtyServer& operator=(const PtyServer&) = delete;
   std::string slave_path() const;  // current slave (may change after a device-side disconnect)
+  // Counts the ptys so far; a new one (same /dev/pts number or not) is ready to open once it grows.
+  std::uint64_t generation() const;
   bool finished() const;
   void wait_finished(std::chrono::milliseconds timeout) const;
 

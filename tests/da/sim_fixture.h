@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -115,24 +114,17 @@ class SimDevice {
 
  private:
   // A pty is replaced when the device leaves the bus (like a ttyACM node), possibly under the same
-  // /dev/pts number. Opening the same node twice means the caller expects a new one (after a
-  // reboot or speed switch): wait (bounded) until the path or the node's creation time changes.
+  // /dev/pts number. A second open means the caller expects a new one (after a reboot or speed
+  // switch): wait (bounded) for the next pty. Its node exists, still locked, before it is ready, so
+  // the path alone cannot tell.
   std::string fresh_pty_path() {
     const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    for (;;) {
-      const std::string path = pty_->slave_path();
-      struct stat st {};
-      const bool exists = ::stat(path.c_str(), &st) == 0;
-      const bool same = path == last_pty_path_ && exists &&
-                        st.st_ctim.tv_sec == last_pty_ctime_.tv_sec &&
-                        st.st_ctim.tv_nsec == last_pty_ctime_.tv_nsec;
-      if ((exists && !same) || std::chrono::steady_clock::now() >= limit) {
-        last_pty_path_ = path;
-        last_pty_ctime_ = st.st_ctim;
-        return path;
-      }
+    while (pty_opens_ > 0 && pty_->generation() == last_pty_generation_ &&
+           std::chrono::steady_clock::now() < limit)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    last_pty_generation_ = pty_->generation();
+    ++pty_opens_;
+    return pty_->slave_path();
   }
 
   // The same rule for the USB model: a second open waits (bounded) for a new enumeration.
@@ -149,8 +141,8 @@ class SimDevice {
 
   std::uint64_t last_enumeration_ = 0;
   int usb_opens_ = 0;
-  std::string last_pty_path_;
-  timespec last_pty_ctime_{};
+  std::uint64_t last_pty_generation_ = 0;
+  int pty_opens_ = 0;
   TempDir dir_;
   Medium medium_ = Medium::socket;
   std::unique_ptr<sim::SocketServer> socket_;
