@@ -22,8 +22,9 @@ bool has_protective_entry(const MbrEntries& entries) {
                      [](const MbrEntry& e) { return !e.empty() && e.type == kGptProtectiveType; });
 }
 
-void name_from_pmt(const ReadFn& read, std::uint64_t region_size, std::vector<MbrPartition>& partitions,
-                   std::vector<std::string>& warnings) {
+// Names from the PMT, then the PMT's bounds on the extents (docs/protocol/partitions.md §4.3).
+void combine_with_pmt(const ReadFn& read, std::uint64_t region_size, std::vector<MbrPartition>& partitions,
+                      std::vector<std::string>& warnings) {
   if (region_size < kPmtDistanceFromEnd) return;
   const std::uint64_t start = region_size - kPmtDistanceFromEnd;
   std::vector<std::uint8_t> window(std::min<std::uint64_t>(kPmtWindowSize, kPmtDistanceFromEnd));
@@ -31,11 +32,16 @@ void name_from_pmt(const ReadFn& read, std::uint64_t region_size, std::vector<Mb
   std::vector<std::string> pmt_warnings;
   const auto pmt = parse_pmt(window, region_size, pmt_warnings);
   if (!pmt) {
-    if (pmt_signature_present(window)) warnings.push_back("PMT ignored: " + pmt.error);
+    if (pmt_signature_present(window)) {
+      warnings.push_back("PMT ignored: " + pmt.error);
+      // Damaged, but still the device's table: no partition file may write over it.
+      bound_by_pmt(partitions, {}, pmt_window_area(region_size), warnings);
+    }
     return;
   }
   warnings.insert(warnings.end(), pmt_warnings.begin(), pmt_warnings.end());
   apply_pmt_names(partitions, pmt.value->table.records, warnings);
+  bound_by_pmt(partitions, pmt.value->table.records, pmt_area(*pmt.value, region_size), warnings);
 }
 
 void name_from_ext4(const ReadFn& read, std::vector<Extent>& extents) {
@@ -102,7 +108,7 @@ Table read_table(const ReadFn& read, std::uint64_t region_size, const ReadOption
   if (has_gpt_signature(sector1))
     warnings.push_back("LBA 1 holds a GPT header but sector 0 is a DOS MBR without a protective entry; using the MBR");
   auto partitions = read_mbr_partitions(*mbr.value, read, region_size, warnings);
-  if (!partitions.empty()) name_from_pmt(read, region_size, partitions, warnings);
+  if (!partitions.empty()) combine_with_pmt(read, region_size, partitions, warnings);
   std::vector<Extent> extents;
   extents.reserve(partitions.size());
   for (MbrPartition& partition : partitions) extents.push_back(std::move(partition.extent));

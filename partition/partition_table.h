@@ -5,7 +5,9 @@
 //
 // Guarantees of read_table for ANY bytes returned by `read`: no exception (except what `read`
 // itself throws), bounded number of reads, every read inside [0, region_size), and every extent
-// satisfies offset % 512 == 0, size > 0, offset + size <= region_size, unique safe `name`.
+// satisfies offset % 512 == 0, size > 0, offset + size <= region_size, unique safe `name`; on an
+// MBR/EBR disk none covers the PMT or its mirror, and none is larger than its PMT record
+// (docs/protocol/partitions.md §4.3).
 // The pure byte-span parsers behind it (for unit tests and fuzzing) are in gpt.h, mbr.h, pmt.h,
 // names.h and ext4_name.h.
 

@@ -104,6 +104,7 @@ CopyResult parse_copy(std::span<const std::uint8_t> copy, bool mirror, std::uint
   pmt.table = std::move(*records.value);
   pmt.version = v1 ? std::string(reinterpret_cast<const char*>(copy.data()) + 4, 3) : std::string();
   pmt.from_mirror = mirror;
+  pmt.copy_size = table_size;
   return {Parsed<Pmt>{std::move(pmt), {}}, table_size};
 }
 
@@ -149,6 +150,68 @@ bool pmt_signature_present(std::span<const std::uint8_t> window) {
     if (signature == kPmtSignature || signature == kPmtMirrorSignature) return true;
   }
   return false;
+}
+
+namespace {
+
+ByteRange area_at_end(std::uint64_t region_size, std::uint64_t length) {
+  if (region_size < kPmtDistanceFromEnd) return {};
+  const std::uint64_t start = region_size - kPmtDistanceFromEnd;
+  return {start, std::min(length, region_size - start)};
+}
+
+std::string describe(const Extent& extent) {
+  std::string out = "p" + std::to_string(extent.number);
+  if (!extent.label.empty()) out += " (" + extent.label + ")";
+  return out;
+}
+
+std::string size_and_end(std::uint64_t offset, std::uint64_t size) {
+  return hex(size) + " bytes, ending at " + hex(offset + size);
+}
+
+}  // namespace
+
+ByteRange pmt_area(const Pmt& pmt, std::uint64_t region_size) {
+  return area_at_end(region_size, 2 * std::uint64_t{pmt.copy_size});
+}
+
+ByteRange pmt_window_area(std::uint64_t region_size) { return area_at_end(region_size, kPmtWindowSize); }
+
+void bound_by_pmt(std::vector<MbrPartition>& partitions, const std::vector<PmtRecord>& records, ByteRange pmt,
+                  std::vector<std::string>& warnings) {
+  for (MbrPartition& partition : partitions) {
+    Extent& extent = partition.extent;
+    std::uint64_t bound = 0;  // the smallest non-zero size of a record with the same start
+    for (const PmtRecord& record : records)
+      if (record.offset == extent.offset && record.size != 0 && (bound == 0 || record.size < bound))
+        bound = record.size;
+    if (bound != 0 && bound < extent.size) {
+      warnings.push_back(describe(extent) + " at " + hex(extent.offset) + ": the MBR/EBR gives " +
+                         size_and_end(extent.offset, extent.size) + ", its PMT record " +
+                         size_and_end(extent.offset, bound) + "; bounded by the PMT record");
+      extent.size = bound;
+    }
+  }
+  if (pmt.size == 0) return;
+  std::erase_if(partitions, [&](MbrPartition& partition) {
+    Extent& extent = partition.extent;
+    if (extent.offset >= pmt.end() || extent.offset + extent.size <= pmt.offset) return false;
+    const std::string where = "the PMT and its mirror (" + hex(pmt.offset) + ".." + hex(pmt.end()) + ")";
+    // Whole sectors only: the table need not start on one when the region size is not a multiple.
+    const std::uint64_t size =
+        extent.offset >= pmt.offset ? 0 : (pmt.offset - extent.offset) / kSectorSize * kSectorSize;
+    if (size == 0) {
+      warnings.push_back(describe(extent) + " at " + hex(extent.offset) + " (" + hex(extent.size) +
+                         " bytes) starts inside " + where + "; dropped");
+      return true;
+    }
+    warnings.push_back(describe(extent) + " at " + hex(extent.offset) + ": " +
+                       size_and_end(extent.offset, extent.size) + " would cover " + where + "; cut to " +
+                       size_and_end(extent.offset, size));
+    extent.size = size;
+    return false;
+  });
 }
 
 void apply_pmt_names(std::vector<MbrPartition>& partitions, const std::vector<PmtRecord>& records,

@@ -41,6 +41,16 @@ struct Pmt {
   PmtRecords table;
   std::string version;     // "1.0", "1.1", or empty for the older layout
   bool from_mirror = false;
+  std::size_t copy_size = 0;  // bytes of one copy: kPmtV1RegionSize or kPmtLegacyRegionSize
+};
+
+// Bytes [offset, offset + size) of the region.
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+
+  std::uint64_t end() const { return offset + size; }
+  bool operator==(const ByteRange&) const = default;
 };
 
 // Decodes a bare record array (as stored after the header, or as returned by DA command A5),
@@ -59,9 +69,24 @@ Parsed<Pmt> parse_pmt(std::span<const std::uint8_t> window, std::uint64_t region
 // here" (normal on non-MediaTek disks) from "a damaged PMT" (worth a warning).
 bool pmt_signature_present(std::span<const std::uint8_t> window);
 
+// The bytes the table and its mirror occupy in a region of `region_size` bytes: 2 x copy_size at
+// region_size - kPmtDistanceFromEnd, cut at the region end.
+ByteRange pmt_area(const Pmt& pmt, std::uint64_t region_size);
+// The same when only a signature was seen (a damaged table): the whole window, both layouts.
+ByteRange pmt_window_area(std::uint64_t region_size);
+
 // Gives each partition the name of the PMT record with the same start, when the sizes agree too
 // or the MBR size was clamped and so says nothing. Records without a partition are ignored.
 void apply_pmt_names(std::vector<MbrPartition>& partitions, const std::vector<PmtRecord>& records,
                      std::vector<std::string>& warnings);
+
+// Where the MBR/EBR extents and the PMT are combined (docs/protocol/partitions.md §4.3), so that no
+// partition file reaches into the table ptgen's "to the end" count runs over:
+// 1. a PMT record with the same start and a smaller, non-zero size bounds the partition;
+// 2. whatever the records say, no partition covers `pmt` (the table and its mirror; empty when there is
+//    no table): one that starts before it ends where it begins, one that starts inside it is dropped.
+// Each change is a warning quoting the rule and the old and new size and end.
+void bound_by_pmt(std::vector<MbrPartition>& partitions, const std::vector<PmtRecord>& records, ByteRange pmt,
+                  std::vector<std::string>& warnings);
 
 }  // namespace mtkfs::partition

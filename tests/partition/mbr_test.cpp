@@ -29,7 +29,7 @@ TEST(MbrEbr, NwA50ChainWithPtgenLastCount) {
       EXPECT_EQ(e.size, std::uint64_t{expected[i].sectors} * 512);
     }
   }
-  // ptgen's "to the end" count is clamped to the region: contents runs to 0x3AB400000.
+  // ptgen's "to the end" count is clamped to the region (no PMT here to bound it): contents runs to 0x3AB400000.
   EXPECT_EQ(t.extents.back().offset, 0x92F80000u);
   EXPECT_EQ(t.extents.back().size, kNwA50RegionSize - 0x92F80000u);
   ASSERT_EQ(t.warnings.size(), 1u) << joined(t.warnings);

@@ -42,7 +42,9 @@ TEST(Pmt, ClampedLastPartitionIsMatchedOnStartOnly) {
   write_pmt(disk, pmt_table(nwa50_pmt_entries(), 0x58, "1.0"), Bytes(0x1000, 0));
   const Table t = read_table(disk.reader(), kNwA50RegionSize, kNoExt4);
   expect_nwa50_names(t);
-  EXPECT_EQ(t.extents.back().size, kNwA50RegionSize - 0x92F80000u);  // kernel-style clamp kept
+  // Once the kernel-style clamp to the region end, which covered the PMT (issue 13); now the PMT
+  // record's size bounds it (docs/protocol/partitions.md §4.3, pmt_bound_test.cpp).
+  EXPECT_EQ(t.extents.back().size, kNwA50RegionSize - 0x100000 - 0x92F80000u);
 }
 
 TEST(Pmt, DamagedPrimaryUsesTheMirror) {
