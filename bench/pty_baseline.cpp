@@ -9,6 +9,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -56,7 +58,20 @@ void writer(int master, std::uint64_t total, const std::vector<std::uint8_t>& ch
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::uint64_t total = (argc > 1 ? mtkfs::parse_size(argv[1], "size") : 256ull << 20);
+  CLI::App app{
+      "mtkfs-bench-pty-baseline: what a pty carries on this machine without any protocol (1 MiB writes into the "
+      "master, 1 MiB reads from the slave in raw mode, bytes compared). Prints key=value figures."};
+  std::string size_text = "256M";
+  app.add_option("size", size_text, "bytes to move (the size grammar of every mtkfs program: 256M, 1G, 0x1000000)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  std::uint64_t total = 0;
+  try {
+    total = mtkfs::parse_size(size_text, "size");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mtkfs-bench-pty-baseline: %s\n", e.what());
+    return 2;
+  }
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) fail("posix_openpt");
   const char* name = ::ptsname(master);

@@ -12,6 +12,13 @@
 # Usage: scripts/check-doc-refs.sh [REPO_ROOT]. Prints one line per problem (file:line: what) and
 # exits 1 if there is any, else prints a summary and exits 0. Skips .git and build*/ directories.
 set -euo pipefail
+here=.; [[ ${BASH_SOURCE[0]} == */* ]] && here=${BASH_SOURCE[0]%/*}  # builtins only: --help needs no PATH
+source "$here/usage.sh"  # usage: the header above, for --help
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  -*) echo "check-doc-refs.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "check-doc-refs.sh: one REPO_ROOT at most (see --help)" >&2; exit 2; }
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 exec python3 - "$root" <<'PY'
 import os, re, sys

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The README demo: build, start a simulated NW-A50, mount it with mtkfs, back it up with cp,
 # compare, look inside a partition, unmount. Run as root on Debian 12.
+# Usage: scripts/demo.sh   (no arguments; this environment changes the defaults:)
 #   MTKFS_DEMO_DIR (/tmp/mtkfs-demo)  MTKFS_DEMO_MOUNT (/mnt/a50)  MTKFS_DEMO_BUILD (build/release)
 #   MTKFS_DEMO_SKIP_DEPS=1: do not run scripts/install-deps.sh (apt-get)
 set -euo pipefail
+here=.; [[ ${BASH_SOURCE[0]} == */* ]] && here=${BASH_SOURCE[0]%/*}  # builtins only: --help needs no PATH
+source "$here/usage.sh"  # usage: the header above, for --help
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "demo.sh: unknown argument $1 (it takes none; see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 repo=$PWD
 work=${MTKFS_DEMO_DIR:-/tmp/mtkfs-demo}

@@ -3,7 +3,7 @@
 # over a copy of its seed corpus. One line per target; exit status 1 if any target crashed, hung,
 # leaked or ran out of memory (the reproducer is kept and its path printed).
 #
-#   scripts/fuzz.sh [--seconds N] [--build-dir D] [--target NAME]... [--jobs J] [-- LIBFUZZER_ARGS...]
+# Usage: scripts/fuzz.sh [--seconds N] [--build-dir D] [--target NAME]... [--jobs J] [-- LIBFUZZER_ARGS...]
 #
 #   --seconds N     fuzzing time per target (default 30)
 #   --build-dir D   build and work directory (default build/fuzz)
@@ -14,25 +14,32 @@
 # Corpus entries found while fuzzing go to D/run/<target>/corpus, never into the repository.
 # Reproduce a crash: D/bin/fuzz/<target> <crash file>  (MTKFS_FUZZ_VERBOSE=1 says what happened).
 set -euo pipefail
+here=.; [[ ${BASH_SOURCE[0]} == */* ]] && here=${BASH_SOURCE[0]%/*}  # builtins only: --help needs no PATH
+source "$here/usage.sh"  # usage: the header above, for --help
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=30
-build_dir="$root/build/fuzz"
+build_dir=
 jobs=2
 targets=()
 extra=()
 while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds | --build-dir | --target | --jobs)
+      [[ $# -ge 2 ]] || { echo "fuzz.sh: $1 needs a value (see --help)" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --target) targets+=("$2"); shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "fuzz.sh: --seconds needs a positive integer" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${build_dir:-$root/build/fuzz}
 mkdir -p "$build_dir"
 build_dir=$(cd "$build_dir" && pwd)
 

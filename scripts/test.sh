@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds Release and ASan+UBSan, runs every test suite on both.
 # This is the README test command and what CI runs.
+# Usage: scripts/test.sh   (no arguments)
 set -euo pipefail
+here=.; [[ ${BASH_SOURCE[0]} == */* ]] && here=${BASH_SOURCE[0]%/*}  # builtins only: --help needs no PATH
+source "$here/usage.sh"  # usage: the header above, for --help
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "test.sh: unknown argument $1 (it takes none; see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
