@@ -2,13 +2,15 @@
 // the legacy Download Agent protocol.
 //
 //   mtkfs [options] [SOURCE] MOUNTPOINT      mount (app/mount_command.h)
-//   mtkfs --info --da FILE [connection]      print what the device reports
+//   mtkfs --info [--da FILE] [connection]    print what the device reports
+//   mtkfs --save-da FILE                     keep a DA file where later runs find it (app/da_discovery.h)
 //
 // Both end the DA session with `reboot` unless --end says otherwise: mtkfs cannot resume a DA
 // session, so a DA left running (`stay`) only blocks the next mtkfs run until the device is reset;
 // a reboot leaves it in a known state.
 //
-// Every failure before a mount exists is one line on stderr and exit status 1.
+// Every failure before a mount exists is one message on stderr (one line, but for the list of places a
+// DA search looked at) and exit status 1.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -16,6 +18,7 @@
 
 #include "da/device.h"
 #include "app/cli_options.h"
+#include "app/da_discovery.h"
 #include "app/logging.h"
 #include "app/mount_command.h"
 #include "app/mount_options.h"
@@ -41,7 +44,13 @@ int main(int argc, char** argv) {
   mtkfs::cli::MountArgs mount_args;
   bool info = false;
   std::string end = "reboot";
+  std::string save_da;
   app.add_flag("--info", info, "connect, print the device and flash information, end the session")
+      ->group("Device information");
+  app.add_option("--save-da", save_da,
+                 "check FILE (a DA with a legacy MT8590 entry) and copy it to ~/.local/share/mtkfs, where "
+                 "every later run finds it without --da")
+      ->type_name("FILE")
       ->group("Device information");
   mtkfs::cli::add_connection_options(app, connection);
   mtkfs::cli::add_end_option(app, end);
@@ -65,6 +74,12 @@ int main(int argc, char** argv) {
 
   try {
     const mtkfs::cli::LogVerbosity verbosity{connection.quiet, connection.verbosity};
+    if (!save_da.empty()) {
+      if (info || !mount_args.positionals.empty()) throw std::invalid_argument("--save-da does nothing else");
+      const auto saved = mtkfs::cli::save_da(save_da, mtkfs::cli::process_environment());
+      std::printf("mtkfs: saved %s; mtkfs finds it from now on, --da is not needed\n", saved.c_str());
+      return 0;
+    }
     if (info) {
       if (!mount_args.positionals.empty())
         throw std::invalid_argument("--info takes no MOUNTPOINT");
@@ -72,7 +87,7 @@ int main(int argc, char** argv) {
       return run_info(connection, end);
     }
     if (mount_args.positionals.empty()) {
-      std::fprintf(stderr, "mtkfs: nothing to do: give a MOUNTPOINT or --info (see mtkfs --help)\n");
+      std::fprintf(stderr, "mtkfs: nothing to do: give a MOUNTPOINT, --info or --save-da (see mtkfs --help)\n");
       return 1;
     }
     const mtkfs::cli::MountPlan plan = mtkfs::cli::resolve_mount(mount_args, connection, end);

@@ -15,10 +15,12 @@ Device::Device(TransportFactory open, const std::filesystem::path& da_file, Devi
     : Device(std::move(open), load_da_file(da_file), std::move(options)) {}
 
 Device::Device(TransportFactory open, DaFile da_file, DeviceOptions options)
-    : open_(std::move(open)), da_file_(std::move(da_file)), options_(std::move(options)) {
-  for (const std::string& warning : da_file_.warnings)
-    spdlog::warn("DA file {}: {}", da_file_.name, warning);
+    : open_(std::move(open)), da_(DaSource(da_file)), options_(std::move(options)) {
+  for (const std::string& warning : da_file.warnings) spdlog::warn("DA file {}: {}", da_file.name, warning);
 }
+
+Device::Device(TransportFactory open, DaSource da, DeviceOptions options)
+    : open_(std::move(open)), da_(std::move(da)), options_(std::move(options)) {}
 
 Device::~Device() = default;
 
@@ -62,11 +64,19 @@ void Device::bring_up() {
   spdlog::info("Device: hw code {}, hw ver {}, sw ver {}", bytes::hex_number(pl.hw_code, 4),
                bytes::hex_number(pl.hw_ver, 4), bytes::hex_number(pl.sw_ver, 4));
 
-  const DaSelection da = select_da_entry(da_file_, pl.hw_code, pl.hw_ver, pl.sw_ver);
+  const bool first_choice = !da_.found();
+  const DaFile& file = da_.choose(pl.hw_code, pl.hw_ver, pl.sw_ver);
+  if (first_choice && da_.found()) {  // a searched file, just chosen: say which, once
+    const std::string line = "Using the Download Agent " + *da_.found();
+    if (options_.notice) options_.notice(line);
+    else spdlog::info("{}", line);
+    for (const std::string& warning : file.warnings) spdlog::warn("DA file {}: {}", file.name, warning);
+  }
+  const DaSelection da = select_da_entry(file, pl.hw_code, pl.hw_ver, pl.sw_ver);
   if (da.rule_disagreement)
-    spdlog::warn("DA file {}: {} (mtkfs uses regions 1 and 2, like mtkclient)", da_file_.name,
+    spdlog::warn("DA file {}: {} (mtkfs uses regions 1 and 2, like mtkclient)", file.name,
                  *da.rule_disagreement);
-  info.da_file = DaFileSummary{da_file_.name,          da_file_.description, da.entry.index,
+  info.da_file = DaFileSummary{file.name,          file.description, da.entry.index,
                                da.stage1.load_address, da.stage1.length,     da.stage2.load_address,
                                da.stage2.length};
 
@@ -182,7 +192,7 @@ void Device::write(HwPartition part, std::uint64_t offset, std::span<const std::
 std::string Device::describe() const {
   if (state_ == State::connected) return format_flash_info(info_);
   if (state_ == State::lost) return "MediaTek device (session lost: " + lost_reason_ + ")";
-  return "MediaTek device (not connected; DA file " + da_file_.name + ")";
+  return "MediaTek device (not connected; DA file " + da_.name() + ")";
 }
 
 void Device::close(EndMode mode) {

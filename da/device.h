@@ -17,6 +17,7 @@
 #include "da/channel.h"
 #include "da/da_commands.h"
 #include "da/da_file.h"
+#include "da/da_source.h"
 #include "da/flash_info.h"
 #include "da/progress.h"
 #include "da/timing.h"
@@ -37,6 +38,8 @@ struct DeviceOptions {
   int read_retries = 3;
   // Optional: told how far each DA upload stage is (connect() calls it on the calling thread).
   UploadProgressFn upload_progress = nullptr;
+  // Optional: told, in one line, which DA file a search found (DaSource); else it is logged.
+  transport::NoticeFn notice;
 };
 
 class Device final : public BlockDevice {
@@ -47,6 +50,8 @@ class Device final : public BlockDevice {
   // Loads the DA file right away, so a bad --da fails before any device wait (DaFileError).
   Device(TransportFactory open, const std::filesystem::path& da_file, DeviceOptions options = {});
   Device(TransportFactory open, DaFile da_file, DeviceOptions options = {});
+  // A searched DA: the file is chosen at the first connect, by the device's hw code.
+  Device(TransportFactory open, DaSource da, DeviceOptions options = {});
   ~Device() override;
 
   // Handshake -> DA upload -> report -> USB status. Throws DaFileError when the file has no
@@ -76,7 +81,7 @@ class Device final : public BlockDevice {
   void run_command(Fn&& fn);
 
   TransportFactory open_;
-  DaFile da_file_;
+  DaSource da_;
   DeviceOptions options_;
   std::unique_ptr<transport::Transport> link_;
   std::optional<Channel> channel_;

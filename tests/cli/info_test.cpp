@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "sim/image/synthetic_da.h"
 #include "tests/support/run_program.h"
 #include "tests/support/program_paths.h"
 #include "tests/support/sim_process.h"
@@ -85,14 +86,52 @@ TEST_F(MtkfsInfo, ReportsAPrefixedTrailer) {
   EXPECT_NE(r.out.find("Report end:     prefixed trailer"), std::string::npos) << r.out;
 }
 
-TEST_F(MtkfsInfo, MissingDaOptionSaysWhereToFindOne) {
-  const ProgramResult r = run_program(mtkfs_program(), {"--info", "--socket", "/nonexistent"});
+// Without --da, mtkfs searches (app/da_discovery.h). HOME points into the test's directory, so the
+// user's data directory is empty; the system directories of a CI machine hold no DA file.
+std::vector<std::string> in_home(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"HOME=" + (dir / "home").string(), "XDG_DATA_HOME=", "MTKFS_DA=", "MTKCLIENT_DIR=",
+                             mtkfs_program()});
+  return args;
+}
+
+TEST_F(MtkfsInfo, NoDaFoundListsEveryPlaceAndTheOneCommandThatFixesIt) {
+  const ProgramResult r = run_program("/usr/bin/env", in_home(dir, {"--info", "--socket", "/nonexistent"}));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(line_count(r.err), 1u) << r.err;
-  EXPECT_NE(r.err.find("--da FILE is required"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("SP Flash Tool"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("mtkclient"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no Download Agent found and no --da given"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find((dir / "home/.local/share/mtkfs").string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/usr/share/mtkfs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mtkclient/Loader"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mtkfs --save-da /path/to/MTK_AllInOne_DA.bin"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+TEST_F(MtkfsInfo, AFoundDaWithoutAnEntryForTheChipIsNamedWithItsReason) {
+  sim::image::SyntheticDaOptions other;
+  other.entries.front().hw_code = 0x6580;
+  const auto bytes = sim::image::build_synthetic_da(other);
+  const auto path = dir / "MTK_AllInOne_DA_mt6580.bin";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                              static_cast<std::streamsize>(bytes.size()));
+  auto sim = start_sim();
+  std::vector<std::string> args = in_home(dir, {"--info", "--socket", (dir / "sim.sock").string()});
+  args[2] = "MTKFS_DA=" + path.string();
+  const ProgramResult r = run_program("/usr/bin/env", args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no Download Agent with an entry for hw code 0x8590"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path.string() + ": "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0x6580"), std::string::npos) << r.err;
+}
+
+TEST_F(MtkfsInfo, ADaSavedOnceIsFoundWithoutAnyOption) {
+  const ProgramResult saved = run_program("/usr/bin/env", in_home(dir, {"--save-da", da}));
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  auto sim = start_sim();
+  const ProgramResult r =
+      run_program("/usr/bin/env", in_home(dir, {"--info", "--socket", (dir / "sim.sock").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string kept = (dir / "home/.local/share/mtkfs/MTK_AllInOne_DA_da.bin").string();
+  EXPECT_NE(r.err.find("Using the Download Agent " + kept), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("DA file:        " + kept), std::string::npos) << r.out;
 }
 
 TEST_F(MtkfsInfo, MissingOrBogusDaFileIsOneErrorLine) {
