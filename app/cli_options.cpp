@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "app/da_discovery.h"
 #include "da/errors.h"
 #include "app/progress.h"
 
@@ -13,7 +14,8 @@ void add_connection_options(CLI::App& app, ConnectionOptions& o) {
   const std::string group = "Connection";
   app.add_option("--da", o.da_file,
                  "MediaTek Download Agent file (MTK_AllInOne_DA*.bin) with a legacy MT8590 entry "
-                 "(required)")
+                 "(default: searched: $MTKFS_DA, the file --save-da saved, /usr/share/mtkfs, mtkclient's "
+                 "Loader folder)")
       ->type_name("FILE")
       ->group(group);
   auto* socket = app.add_option("--socket", o.socket, "talk to mtkfs-sim on this UNIX socket")
@@ -37,6 +39,11 @@ void add_connection_options(CLI::App& app, ConnectionOptions& o) {
       ->group(group);
   app.add_flag("-q,--quiet", o.quiet, "only errors")->group("Output");
   app.add_flag("-v,--verbose", o.verbosity, "protocol steps (-vv: debug, with the bytes on the wire)")
+      ->group("Output");
+  app.add_option("--trace", o.trace_file,
+                 "record every byte on the wire, both directions, to FILE (for a bug report or "
+                 "mtkfs-sim --replay; holds the flash contents read)")
+      ->type_name("FILE")
       ->group("Output");
 }
 
@@ -65,19 +72,41 @@ transport::ConnectOptions transport_options(const ConnectionOptions& o) {
   c.socket = o.socket;
   c.wait_seconds = o.wait_seconds;
   if (!o.quiet) c.notice = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
+  if (!o.trace_file.empty()) c.trace = transport::WireTrace::create(o.trace_file);
   return c;
 }
 
 std::string da_file_hint() {
   return "The Download Agent ships with SP Flash Tool (MTK_AllInOne_DA.bin next to the "
          "flash_tool program) and with mtkclient (mtkclient/Loader/MTK_AllInOne_DA_*.bin); pass "
-         "it with --da FILE";
+         "it with --da FILE, or save it once with mtkfs --save-da FILE";
+}
+
+// --da, else the files a search finds; none found is an error before any device wait.
+da::DaSource da_source(const ConnectionOptions& o) {
+  if (!o.da_file.empty()) return da::DaSource(da::load_da_file(o.da_file));
+  DaSearch search = find_da_files(process_environment());
+  if (search.candidates.empty()) {
+    std::string places;
+    for (const std::string& place : search.places) places += "\n  " + place;
+    throw da::DaFileError("no Download Agent found and no --da given. Looked in:" + places + "\n" +
+                          da::save_da_hint());
+  }
+  return da::DaSource(std::move(search.candidates), std::move(search.places));
 }
 
 std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
                                         da::DeviceOptions device_options) {
-  if (o.da_file.empty()) throw da::DaFileError("--da FILE is required. " + da_file_hint());
+  da::DaSource da = [&] {
+    try {
+      return da_source(o);
+    } catch (const da::DaFileError& e) {
+      if (o.da_file.empty()) throw;  // the search's message names the places and the fix already
+      throw da::DaFileError(std::string(e.what()) + ". " + da_file_hint());
+    }
+  }();
   const transport::ConnectOptions connect = transport_options(o);
+  device_options.notice = connect.notice;
   // Shared by the two callbacks; lives as long as the Device, whose destruction clears the line.
   std::shared_ptr<ConnectFeedback> feedback;
   if (feedback_wanted(o.quiet, STDERR_FILENO)) feedback = std::make_shared<ConnectFeedback>(stderr);
@@ -87,11 +116,7 @@ std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
     if (!feedback) return transport::open_transport(connect);
     return feedback->wait_for_device([&connect] { return transport::open_transport(connect); });
   };
-  try {
-    return std::make_unique<da::Device>(std::move(open), o.da_file, std::move(device_options));
-  } catch (const da::DaFileError& e) {
-    throw da::DaFileError(std::string(e.what()) + ". " + da_file_hint());
-  }
+  return std::make_unique<da::Device>(std::move(open), std::move(da), std::move(device_options));
 }
 
 }  // namespace mtkfs::cli

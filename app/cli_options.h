@@ -17,24 +17,27 @@ struct ConnectionOptions {
   std::string port;    // /dev/ttyACM0 or a pty
   std::string usb;     // BUS:ADDR; USB is the default medium when neither --socket nor --port
   int wait_seconds = 60;
+  std::string trace_file;  // --trace: every byte on the wire (docs/trace-format.md)
   bool quiet = false;
   int verbosity = 0;
 };
 
-// Registers --da, --socket, --port, --usb, --wait (group "Connection"), -q/--quiet and
-// -v/--verbose (group "Output") on `app`.
+// Registers --da, --socket, --port, --usb, --wait (group "Connection"), -q/--quiet,
+// -v/--verbose and --trace (group "Output") on `app`.
 void add_connection_options(CLI::App& app, ConnectionOptions& options);
 
 // Registers --end stay|reboot|poweroff (group "Connection"), keeping `mode`'s value as the default.
 void add_end_option(CLI::App& app, std::string& mode);
 da::EndMode end_mode(const std::string& name);
 
+// Creates the --trace file (TransportError when it cannot), so it is there before any fork.
 transport::ConnectOptions transport_options(const ConnectionOptions& options);
 
 // Where users find a DA file, appended to every DA file error.
 std::string da_file_hint();
 
-// Checks --da and loads it (DaFileError with da_file_hint() when missing/unusable); the returned
+// Loads --da (DaFileError with da_file_hint() when unusable), or searches for DA files when it is not
+// given (app/da_discovery.h; DaFileError listing the places when none is found); the returned
 // Device is not connected yet. On a terminal and without -q, connecting shows a spinner while
 // waiting for the device and a bar for the DA upload (app/progress.h).
 std::unique_ptr<da::Device> make_device(const ConnectionOptions& options,

@@ -43,6 +43,7 @@ class Bench {
   void mount_reads_and_writes();
   void full_emmc_read();
   void link_model();
+  void usbdevfs_row(bool usb2_hs);  // driver_usb.cpp
   void cache_rows();
   void pty_baseline_row();
   void startup_row();

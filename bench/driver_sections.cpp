@@ -21,8 +21,10 @@ std::string Bench::run_all() {
   prepare_devices();
   raw_reads();
   mount_reads_and_writes();
+  usbdevfs_row(false);
   if (!quick_) full_emmc_read();
   link_model();
+  usbdevfs_row(true);
   cache_rows();
   pty_baseline_row();
   startup_row();

@@ -44,6 +44,7 @@ void trace_wire(const char* direction, std::string_view what, std::span<const st
 
 void Channel::send(std::span<const std::uint8_t> data, std::string_view what, Millis timeout) {
   trace_wire("->", what, data);
+  link_->note_step(what);
   guarded(*link_, "sending", what, timeout, [&] { link_->write_all(data, timeout); });
 }
 
@@ -56,6 +57,7 @@ void Channel::send_fields(const bytes::MessageBuilder& message, std::string_view
 }
 
 void Channel::receive(std::span<std::uint8_t> out, std::string_view what, Millis timeout) {
+  link_->note_step(what);
   guarded(*link_, "waiting for", what, timeout, [&] { link_->read_exact(out, timeout); });
   trace_wire("<-", what, out);
 }
@@ -85,6 +87,7 @@ std::uint32_t Channel::receive_u32(std::string_view what, Millis timeout) {
   return bytes::be32(b);
 }
 
+// Keeps the step of the last send: a wire trace then shows what this byte answers.
 std::optional<std::uint8_t> Channel::try_receive_u8(Millis timeout) {
   std::uint8_t b = 0;
   try {
@@ -121,6 +124,7 @@ void Channel::expect_ack(std::string_view what, Millis timeout) {
 }
 
 void Channel::discard_input() {
+  link_->note_step("discard input");
   guarded(*link_, "discarding", "input", Millis{0}, [&] { link_->discard_input(); });
 }
 

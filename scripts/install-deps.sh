@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything mtkfs needs to build, test and run, from Debian 12 packages.
+# Usage: scripts/install-deps.sh   (no arguments; apt-get through sudo unless run as root)
 set -euo pipefail
+here=.; [[ ${BASH_SOURCE[0]} == */* ]] && here=${BASH_SOURCE[0]%/*}  # builtins only: --help needs no PATH
+source "$here/usage.sh"  # usage: the header above, for --help
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "install-deps.sh: unknown argument $1 (it takes none; see --help)" >&2; exit 2 ;;
+esac
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 packages=(
   build-essential cmake pkg-config g++ clang
   libfuse3-dev fuse3 libusb-1.0-0-dev libspdlog-dev libfmt-dev libcli11-dev
+  libumockdev-dev umockdev
+  dpkg-dev file
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev
   e2fsprogs fdisk gdisk util-linux kmod coreutils

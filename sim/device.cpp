@@ -3,14 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include "sim/profile.h"
+#include "sim/replay/replay.h"
 
 namespace mtkfs::sim {
 
 Device::Device(SimConfig config, Transport transport)
     : config_(std::move(config)),
       ready_(config_.ready.value_or(transport == Transport::usb)),
-      reset_on_close_(config_.reset_on_host_close.value_or(transport == Transport::stream)),
-      regions_(config_) {
+      reset_on_close_(config_.reset_on_host_close.value_or(transport == Transport::stream)) {
+  if (config_.replay_path) {
+    replay_ = replay::ReplayDevice::load(*config_.replay_path, config_.replay_outcome);
+    return;
+  }
+  regions_.emplace(config_);
   if (config_.da_file) {
     da_ = load_expected_da(*config_.da_file, {profile::kHwCode, profile::kHwVer, profile::kSwVer});
     spdlog::info("checking uploads against {} (stage 1: {} bytes, stage 2: {} bytes)", config_.da_file->string(),
@@ -19,12 +24,15 @@ Device::Device(SimConfig config, Transport transport)
   if (config_.trace_path) trace_ = std::make_unique<Trace>(*config_.trace_path);
 }
 
+Device::~Device() = default;
+
 void Device::run(DeviceLink& link) {
+  if (replay_) return replay_->run(link);
   DeviceIo io(link, config_, faults_, trace_.get());
   DaState da_state;
   bool resume_da2 = false;
   for (;;) {
-    DeviceContext ctx{config_, io, regions_, da_ ? &*da_ : nullptr, faults_, ready_, da_state};
+    DeviceContext ctx{config_, io, *regions_, da_ ? &*da_ : nullptr, faults_, ready_, da_state};
     bool session_ended = false;
     try {
       try {

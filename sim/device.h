@@ -40,10 +40,16 @@ void run_da1(DeviceContext& ctx);
 // DA2 command loop (docs/protocol/legacy-da.md §6-§13); leaves only by exception.
 [[noreturn]] void run_da2(DeviceContext& ctx);
 
+namespace replay {
+class ReplayDevice;
+}
+
 class Device {
  public:
   Device(SimConfig config, Transport transport);  // throws std::runtime_error
+  ~Device();
   // Runs the firmware until the link stops (or, with `once`, until the first host session ended).
+  // With SimConfig::replay_path it plays the trace instead, until the host left after its end.
   void run(DeviceLink& link);
   bool reset_on_host_close() const { return reset_on_close_; }
   const SimConfig& config() const { return config_; }
@@ -52,9 +58,10 @@ class Device {
   SimConfig config_;
   bool ready_;
   bool reset_on_close_;
-  Regions regions_;
+  std::optional<Regions> regions_;  // not with a replay
   std::optional<ExpectedDa> da_;
   std::unique_ptr<Trace> trace_;
+  std::unique_ptr<replay::ReplayDevice> replay_;
   FaultState faults_;
 };
 

@@ -12,6 +12,8 @@
 #include "common/size.h"
 #include "sim/sim.h"
 #include "sim/image/image.h"
+#include "sim/replay/replay.h"
+#include "sim/usbdevfs/usb_command.h"
 
 namespace {
 
@@ -58,7 +60,7 @@ void serve_until_done(const Server& server) {
 struct ServeArgs {
   SimConfig config;
   std::string dir, socket_path, link_path, user_size_text, profile, da_file, trailer = "plain";
-  std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file, pieces_text;
+  std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file, pieces_text, replay_file;
   bool use_pty = false, no_swallow = false, ready = false, keep_on_close = false;
   std::uint64_t corrupt_chunk = 0, corrupt_from = 0, reenter_after = 0;
   unsigned delay_ms = 0;
@@ -101,11 +103,18 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::IsMember({"none", "usb2-hs"}));
   app.add_option("--trace", a.trace_file, "log both directions to FILE");
   app.add_flag("--once", c.once, "serve one host session, then exit");
+  app.add_option("--replay", a.replay_file,
+                 "play the device side of an mtkfs --trace FILE and check the host's bytes (no --dir needed)")
+      ->check(CLI::ExistingFile);
 }
 
-SimConfig make_config(const CLI::App& app, const ServeArgs& a) {
-  if (a.dir.empty()) throw std::invalid_argument("--dir is required");
-  if (a.use_pty == !a.socket_path.empty()) throw std::invalid_argument("give exactly one of --socket PATH and --pty");
+// `endpoint`: serving needs exactly one of --socket and --pty; `usb` has its own.
+SimConfig make_config(const CLI::App& app, const ServeArgs& a, bool endpoint = true) {
+  if (a.dir.empty() && a.replay_file.empty()) throw std::invalid_argument("--dir is required");
+  if (!endpoint && (a.use_pty || !a.socket_path.empty()))
+    throw std::invalid_argument("usb serves on the emulated USB bus: no --socket or --pty");
+  if (endpoint && a.use_pty == !a.socket_path.empty())
+    throw std::invalid_argument("give exactly one of --socket PATH and --pty");
   if (!a.link_path.empty() && !a.use_pty) throw std::invalid_argument("--link needs --pty");
   if (!a.profile.empty() && !a.user_size_text.empty())
     throw std::invalid_argument("--profile and --user-size exclude each other");
@@ -134,6 +143,10 @@ SimConfig make_config(const CLI::App& app, const ServeArgs& a) {
   }
   config.link_model = a.link_model == "usb2-hs" ? LinkModel::usb2_hs : LinkModel::none;
   if (!a.trace_file.empty()) config.trace_path = a.trace_file;
+  if (!a.replay_file.empty()) {
+    config.replay_path = a.replay_file;
+    config.replay_outcome = std::make_shared<ReplayOutcome>();
+  }
   return config;
 }
 
@@ -157,7 +170,51 @@ int serve(const SimConfig& config, const ServeArgs& a) {
     std::fflush(stdout);
     serve_until_done(server);
   }
-  return 0;
+  if (!config.replay_outcome) return 0;
+  std::fprintf(stderr, "mtkfs-sim: %s\n", config.replay_outcome->verdict().c_str());
+  return config.replay_outcome->passed() ? 0 : 1;
+}
+
+// `usb [options] -- COMMAND...`: the emulated USB bus (sim/usbdevfs/usb_command.h).
+struct UsbArgs {
+  CLI::App* command = nullptr;
+  unsigned plug_delay_ms = 0;
+  std::string unplug_after;
+  std::vector<std::string> extra_dirs;
+  std::vector<std::string> program;
+};
+
+void add_usb_command(CLI::App& app, UsbArgs& a) {
+  a.command = app.add_subcommand("usb", "run COMMAND with the simulated device on an emulated USB bus (umockdev)");
+  a.command->fallthrough();  // the serving options (--dir, faults, ...) may follow `usb`
+  a.command->add_option("--plug-delay", a.plug_delay_ms, "the device appears MS milliseconds after COMMAND starts");
+  a.command->add_option("--unplug-after", a.unplug_after, "pull the cable once the host has read N bytes");
+  a.command->add_option("--extra-device", a.extra_dirs, "one more simulated device (images in DIR) on the next port")
+      ->allow_extra_args(false);
+  a.command->add_option("program", a.program, "COMMAND [ARGS...] after --")->required();
+}
+
+int run_usb(const CLI::App& app, const ServeArgs& serve_args, const UsbArgs& a, char** argv) {
+  usbdevfs::run_under_preload(argv);  // returns only when it already is
+  usbdevfs::UsbCommand usb;
+  usb.devices.push_back(make_config(app, serve_args, false));
+  for (const std::string& dir : a.extra_dirs) {
+    SimConfig extra = usb.devices.front();
+    extra.dir = dir;
+    extra.trace_path.reset();  // the trace, and a replay, belong to the first device
+    extra.replay_path.reset();
+    extra.replay_outcome.reset();
+    usb.devices.push_back(extra);
+  }
+  usb.plug.plug_delay = std::chrono::milliseconds(a.plug_delay_ms);
+  usb.plug.unplug_after_bytes = size_option(a.unplug_after, "--unplug-after");
+  usb.command = a.program;
+  std::signal(SIGPIPE, SIG_IGN);
+  const int status = usbdevfs::run_usb_command(usb);
+  const auto& replay = usb.devices.front().replay_outcome;
+  if (!replay) return status;
+  std::fprintf(stderr, "mtkfs-sim: %s\n", replay->verdict().c_str());
+  return status != 0 ? status : replay->passed() ? 0 : 1;
 }
 
 // `init DIR` and `make-da FILE`: the images and the DA file a simulated device serves.
@@ -215,12 +272,15 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "debug logging");
   ImageArgs image_args;
   add_image_commands(app, image_args);
+  UsbArgs usb_args;
+  add_usb_command(app, usb_args);
 
   CLI11_PARSE(app, argc, argv);
   if (verbose) spdlog::set_level(spdlog::level::debug);
 
   try {
     if (image_args.init->parsed() || image_args.make_da->parsed()) return run_image_command(image_args);
+    if (usb_args.command->parsed()) return run_usb(app, serve_args, usb_args, argv);
     return serve(make_config(app, serve_args), serve_args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mtkfs-sim: error: %s\n", e.what());

@@ -15,6 +15,8 @@
 
 namespace mtkfs::sim {
 
+class ReplayOutcome;  // sim/replay/replay.h
+
 inline constexpr std::uint64_t kDefaultBoot1Size = 4ull << 20;
 inline constexpr std::uint64_t kDefaultBoot2Size = 4ull << 20;
 inline constexpr std::uint64_t kDefaultRpmbSize = 16ull << 20;
@@ -79,6 +81,11 @@ struct SimConfig {
   LinkModel link_model = LinkModel::none;
   std::optional<std::filesystem::path> trace_path;  // both directions, timestamped, one line per unit
   bool once = false;  // serve one host session, then stop (finished() becomes true)
+  // `--replay FILE`: the device plays the device side of an `mtkfs --trace` file instead of running
+  // its firmware, and checks the host's bytes (sim/replay/replay.h; the images are not used). The
+  // verdict goes to `replay_outcome` when set; the run finishes once the host leaves after the end.
+  std::optional<std::filesystem::path> replay_path;
+  std::shared_ptr<ReplayOutcome> replay_outcome;
 };
 
 // UNIX stream socket endpoint, one host connection at a time.
@@ -141,21 +148,28 @@ class UsbDeviceModel {
   // EP0 requests (docs/protocol/usb.md §4.1): class SET_LINE_CODING (any recipient, with or without data
   // stage) sets "tool present"; SET_CONTROL_LINE_STATE / SEND_BREAK and vendor requests are ACKed; other class
   // requests stall. no_device while off the bus.
+  // `enumeration` (here and below): when not 0, the call is for that enumeration only (no_device once the
+  // device has re-enumerated), so that a transfer of a host session that ended never takes the next one's bytes.
   UsbStatus control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t value,
-                        std::uint16_t index, std::span<const std::uint8_t> data);
+                        std::uint16_t index, std::span<const std::uint8_t> data, std::uint64_t enumeration = 0);
   // Host -> device (EP 0x01). Packet boundaries and zero-length transfers are invisible to the device.
-  UsbTransfer bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout);
+  UsbTransfer bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout,
+                       std::uint64_t enumeration = 0);
   // Device -> host (EP 0x81), libusb semantics: completes when `buffer` is full or a short packet
   // arrived; a packet longer than the space left -> overflow (earlier bytes count in transferred, that
   // packet is lost); on timeout returns what arrived so far with status timeout. Units leave as 512-byte
   // packets with a short final packet and never a zero-length packet.
-  UsbTransfer bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout);
+  UsbTransfer bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout,
+                      std::uint64_t enumeration = 0);
   // The host releases the interface. By default the device keeps running (DA2 survives); a muted device
   // (after a protocol violation) restarts in a fresh Preloader.
   void host_close();
   bool wait_enumerated(std::chrono::milliseconds timeout);    // true once on the bus (now or later)
   bool wait_disconnected(std::chrono::milliseconds timeout);  // true once off the bus (now or later)
   std::uint64_t enumeration_count() const;  // +1 per (re-)enumeration, starting at 1
+  bool enumerated() const;
+  // The cable is pulled: the device leaves the bus for good (the firmware keeps running on its battery).
+  void unplug();
 
  private:
   struct Impl;

@@ -57,6 +57,7 @@ struct UsbBus {
   std::condition_variable cv;
   bool stop = false;
   bool enumerated = true;
+  bool unplugged = false;  // the cable is out: the device never comes back
   std::uint16_t pid = wire::kPidPreloader;
   std::uint64_t enumerations = 1;
   bool tool_present = false;
@@ -70,6 +71,10 @@ struct UsbBus {
   std::uint64_t in_taken = 0;
   std::uint64_t packets_collected = 0;
 
+  // Off the bus, or on it again under a later enumeration than the caller's.
+  bool gone_for(std::uint64_t enumeration) const {
+    return !enumerated || (enumeration != 0 && enumeration != enumerations);
+  }
   bool zlp_next() const { return !in_zlps.empty() && in_zlps.front() == in_taken; }
   bool in_idle() const { return in.empty() && in_zlps.empty(); }
   void take_in(std::size_t n) {
@@ -178,6 +183,10 @@ class UsbLink final : public DeviceLink {
     bus_.cv.notify_all();
     spdlog::info("usb: device left the bus");
     if (bus_.cv.wait_for(lock, kOffBusTime, [&] { return bus_.stop; })) throw LinkStopped();
+    if (bus_.unplugged) {
+      bus_.cv.wait(lock, [&] { return bus_.stop; });
+      throw LinkStopped();
+    }
     bus_.pid = pid;
     bus_.enumerated = true;
     ++bus_.enumerations;
@@ -255,10 +264,10 @@ std::uint16_t UsbDeviceModel::product_id() const {
 std::size_t UsbDeviceModel::max_packet_size() const { return kMaxPacket; }
 
 UsbStatus UsbDeviceModel::control_out(std::uint8_t request_type, std::uint8_t request, std::uint16_t,
-                                      std::uint16_t, std::span<const std::uint8_t>) {
+                                      std::uint16_t, std::span<const std::uint8_t>, std::uint64_t enumeration) {
   UsbBus& bus = impl_->bus;
   std::lock_guard lock(bus.mutex);
-  if (!bus.enumerated || bus.stop) return UsbStatus::no_device;
+  if (bus.gone_for(enumeration) || bus.stop) return UsbStatus::no_device;
   if (request_type & 0x80) return UsbStatus::stall;  // device-to-host requests have no place here
   switch ((request_type >> 5) & 3) {
     case 0:  // standard: only the OUT requests the Preloader implements
@@ -276,13 +285,14 @@ UsbStatus UsbDeviceModel::control_out(std::uint8_t request_type, std::uint8_t re
   }
 }
 
-UsbTransfer UsbDeviceModel::bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout) {
+UsbTransfer UsbDeviceModel::bulk_out(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout,
+                                     std::uint64_t enumeration) {
   UsbBus& bus = impl_->bus;
   std::unique_lock lock(bus.mutex);
   const bool ready = bus.cv.wait_for(lock, timeout, [&] {
-    return bus.stop || !bus.enumerated || bus.out.size() < kOutFifoLimit;
+    return bus.stop || bus.gone_for(enumeration) || bus.out.size() < kOutFifoLimit;
   });
-  if (bus.stop || !bus.enumerated) return {UsbStatus::no_device, 0};
+  if (bus.stop || bus.gone_for(enumeration)) return {UsbStatus::no_device, 0};
   if (!ready) return {UsbStatus::timeout, 0};
   bus.out.append(data);
   if (!data.empty()) bus.out_transfers.push_back(data.size());  // zero-length OUT packets are ignored
@@ -290,7 +300,8 @@ UsbTransfer UsbDeviceModel::bulk_out(std::span<const std::uint8_t> data, std::ch
   return {UsbStatus::ok, data.size()};
 }
 
-UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) {
+UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout,
+                                    std::uint64_t enumeration) {
   UsbBus& bus = impl_->bus;
   const auto deadline = Clock::now() + timeout;
   std::unique_lock lock(bus.mutex);
@@ -305,10 +316,10 @@ UsbTransfer UsbDeviceModel::bulk_in(std::span<std::uint8_t> buffer, std::chrono:
   };
   while (transferred < buffer.size()) {
     if (bus.in_idle()) tell_device();
-    bus.cv.wait_until(lock, deadline, [&] { return bus.stop || !bus.enumerated || !bus.in_idle(); });
-    if (bus.stop || !bus.enumerated || bus.in_idle()) {
+    bus.cv.wait_until(lock, deadline, [&] { return bus.stop || bus.gone_for(enumeration) || !bus.in_idle(); });
+    if (bus.stop || bus.gone_for(enumeration) || bus.in_idle()) {
       tell_device();
-      return {bus.stop || !bus.enumerated ? UsbStatus::no_device : UsbStatus::timeout, transferred};
+      return {bus.stop || bus.gone_for(enumeration) ? UsbStatus::no_device : UsbStatus::timeout, transferred};
     }
     if (bus.zlp_next()) {  // a zero-length packet ends the transfer with what it has
       bus.in_zlps.pop_front();
@@ -350,6 +361,20 @@ bool UsbDeviceModel::wait_enumerated(std::chrono::milliseconds timeout) {
 bool UsbDeviceModel::wait_disconnected(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->bus.mutex);
   return impl_->bus.cv.wait_for(lock, timeout, [&] { return !impl_->bus.enumerated; });
+}
+
+bool UsbDeviceModel::enumerated() const {
+  std::lock_guard lock(impl_->bus.mutex);
+  return impl_->bus.enumerated;
+}
+
+void UsbDeviceModel::unplug() {
+  std::lock_guard lock(impl_->bus.mutex);
+  impl_->bus.unplugged = true;
+  impl_->bus.enumerated = false;
+  impl_->bus.tool_present = false;
+  impl_->bus.cv.notify_all();
+  spdlog::info("usb: unplugged");
 }
 
 std::uint64_t UsbDeviceModel::enumeration_count() const {

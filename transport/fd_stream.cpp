@@ -60,7 +60,10 @@ std::size_t FdStream::read_once(std::span<std::uint8_t> into, short revents) {
     return 0;
   }
   const ssize_t n = ::read(fd_, into.data(), into.size());
-  if (n > 0) return static_cast<std::size_t>(n);
+  if (n > 0) {
+    if (trace_) trace_->record(WireDirection::device_to_host, into.first(static_cast<std::size_t>(n)));
+    return static_cast<std::size_t>(n);
+  }
   if (n == 0) {
     // A socket read of 0 is EOF. A raw tty (VMIN 0, VTIME 0) also returns 0 when simply
     // empty, so there only the poll flags mean hangup.
@@ -126,6 +129,7 @@ void FdStream::write_all(std::span<const std::uint8_t> data, Millis timeout) {
                           ? ::send(fd_, data.data() + sent, left, MSG_NOSIGNAL)
                           : ::write(fd_, data.data() + sent, left);
     if (n > 0) {
+      if (trace_) trace_->record(WireDirection::host_to_device, data.subspan(sent, static_cast<std::size_t>(n)));
       sent += static_cast<std::size_t>(n);
       continue;
     }

@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "transport/byte_queue.h"
 #include "transport/transport.h"
+#include "transport/wire_trace.h"
 
 namespace mtkfs::transport {
 
@@ -29,6 +31,9 @@ class FdStream {
   // Drops buffered bytes and whatever arrives until the line stays quiet for `quiet`
   // (never longer than `limit` in total).
   void discard_input(Millis quiet, Millis limit);
+
+  // From now on every read() and write() result goes to `trace` as one transfer.
+  void record_to(std::shared_ptr<WireTrace> trace) { trace_ = std::move(trace); }
 
   int fd() const { return fd_; }
   // Bytes that went from the kernel straight into a caller's buffer (no intermediate copy).
@@ -52,6 +57,7 @@ class FdStream {
   std::vector<std::uint8_t> buffer_;
   ByteQueue pending_;
   std::size_t direct_bytes_ = 0;
+  std::shared_ptr<WireTrace> trace_;  // null unless --trace
 };
 
 }  // namespace mtkfs::transport

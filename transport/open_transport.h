@@ -5,6 +5,7 @@
 #include <string>
 
 #include "transport/transport.h"
+#include "transport/wire_trace.h"
 
 namespace mtkfs::transport {
 
@@ -14,6 +15,9 @@ struct ConnectOptions {
   std::string socket;        // UNIX socket path of mtkfs-sim
   int wait_seconds = 0;      // how long to wait for the device/port/socket; 0 = forever
   NoticeFn notice;           // plug-in hints and "Found ..." (nobody told when empty)
+  // mtkfs --trace: every transfer of every transport opened with these options (a reconnect
+  // appends to the same trace). Null: nothing is recorded and nothing costs.
+  std::shared_ptr<WireTrace> trace = nullptr;
 };
 
 // Exactly one of port / socket, or neither for USB (the default).

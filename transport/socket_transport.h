@@ -21,6 +21,8 @@ class SocketTransport : public Transport {
   void discard_input() override;
   std::string describe() const override { return stream_.description(); }
   std::size_t bytes_read_directly() const { return stream_.bytes_read_directly(); }
+  // Every read() and write() result from now on goes to `trace` (mtkfs --trace).
+  void record_to(std::shared_ptr<WireTrace> trace) { stream_.record_to(std::move(trace)); }
 
   // Internal read buffer; reads of FdStream::kDirectReadThreshold or more bypass it.
   static constexpr std::size_t kReadBuffer = 1024 * 1024;

@@ -8,6 +8,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mtkfs::transport {
 
@@ -60,6 +61,10 @@ class Transport {
 
   // unknown for media that carry no identity (tty, socket).
   virtual BootStage boot_stage_hint() const { return BootStage::unknown; }
+
+  // The protocol step the next bytes belong to ("handshake byte A0"), for a wire trace
+  // (transport/wire_trace.h). Transports that record none ignore it.
+  virtual void note_step(std::string_view step) { (void)step; }
 };
 
 }  // namespace mtkfs::transport

@@ -27,6 +27,8 @@ class TtyTransport : public Transport {
   void read_exact(std::span<std::uint8_t> out, Millis timeout) override;
   void discard_input() override;
   std::string describe() const override { return stream_.description(); }
+  // Every read() and write() result from now on goes to `trace` (mtkfs --trace).
+  void record_to(std::shared_ptr<WireTrace> trace) { stream_.record_to(std::move(trace)); }
 
  private:
   TtyTransport(int fd, const std::string& path, const termios& original);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "transport/libusb_endpoint.h"
+#include "transport/traced_transport.h"
 #include "transport/wait_limit.h"
 
 namespace mtkfs::transport {
@@ -287,8 +288,9 @@ std::unique_ptr<PacketStreamTransport> open_usb_transport(const UsbOptions& opti
   const BootStage stage = usb::classify(chosen.vid, chosen.pid).value_or(BootStage::unknown);
   const std::string description = usb::describe_candidate(chosen);
   if (options.notice) options.notice("Found " + description);
-  return std::make_unique<PacketStreamTransport>(
-      std::make_unique<usb::LibusbBulkEndpoint>(std::move(device)), description, stage);
+  std::unique_ptr<BulkEndpoint> endpoint = std::make_unique<usb::LibusbBulkEndpoint>(std::move(device));
+  if (options.trace) endpoint = std::make_unique<TracedBulkEndpoint>(std::move(endpoint), options.trace);
+  return std::make_unique<PacketStreamTransport>(std::move(endpoint), description, stage);
 }
 
 }  // namespace mtkfs::transport

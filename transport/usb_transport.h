@@ -8,6 +8,7 @@
 
 #include "transport/packet_stream_transport.h"
 #include "transport/usb_discovery.h"
+#include "transport/wire_trace.h"
 
 namespace mtkfs::transport {
 
@@ -15,6 +16,7 @@ struct UsbOptions {
   std::string selector;  // "BUS:ADDR" or empty for "the only MediaTek device"
   int wait_seconds = 0;  // 0 = wait forever
   NoticeFn notice;       // plug-in hints and the device found
+  std::shared_ptr<WireTrace> trace = nullptr;  // every bulk transfer recorded here (null: none)
 };
 
 // MediaTek devices (docs/protocol/usb.md §1) present right now.

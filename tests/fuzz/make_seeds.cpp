@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "sim/image/synthetic_da.h"
@@ -159,18 +160,21 @@ void da_file_seeds(const std::filesystem::path& corpus) {
 }  // namespace mtkfs::fuzz::seeds
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
-    return 2;
-  }
+  CLI::App app{
+      "mtkfs_fuzz_make_seeds: writes the seed corpora of the libFuzzer targets, one folder per target "
+      "(tests/fuzz/corpus/ in the repository)"};
+  std::string corpus_dir;
+  app.add_option("corpus_dir", corpus_dir, "the corpus folder (tests/fuzz/corpus)")->required();
+  CLI11_PARSE(app, argc, argv);
   using namespace mtkfs::fuzz::seeds;
   spdlog::set_level(spdlog::level::warn);
-  const std::filesystem::path corpus = argv[1];
+  const std::filesystem::path corpus = corpus_dir;
   try {
     partition_seeds(corpus);
     da_file_seeds(corpus);
     replies_seeds(corpus);
     sim_seeds(corpus);
+    trace_seeds(corpus);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seeds: %s\n", e.what());
     return 1;

@@ -16,4 +16,7 @@ void replies_seeds(const std::filesystem::path& corpus);
 // fuzz_sim: host conversations recorded from mtkfs's Device, plus hand-built command sequences.
 void sim_seeds(const std::filesystem::path& corpus);
 
+// fuzz_trace_file: a session traced by mtkfs --trace's writer, plus hand-written traces.
+void trace_seeds(const std::filesystem::path& corpus);
+
 }  // namespace mtkfs::fuzz::seeds

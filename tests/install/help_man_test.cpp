@@ -94,7 +94,7 @@ TEST(ManPage, MtkfsDocumentsExactlyTheMountKeysOfItsHelp) {
 
 TEST(ManPage, MtkfsSimDocumentsExactlyTheOptionsOfItsHelpAndSubcommands) {
   Options help = help_options(help_of(mtkfs_sim_program(), {"--help"}));
-  for (const char* sub : {"init", "make-da"}) {
+  for (const char* sub : {"init", "make-da", "usb"}) {
     const Options more = help_options(help_of(mtkfs_sim_program(), {sub, "--help"}));
     help.insert(more.begin(), more.end());
   }

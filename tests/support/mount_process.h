@@ -51,14 +51,22 @@ class MountProcess {
   // Runs `mtkfs -f ARGS... MOUNTPOINT` with its output in `log_file` and waits (bounded) until the mount
   // appears or the program exits. Never throws for a failing mount: see start_result(). With a zero
   // startup_timeout it returns right after the fork; call wait_started() then.
+  // With a `launcher` (a program and its arguments, e.g. `mtkfs-sim usb ... --`), that program is run
+  // with the mtkfs command line after its own arguments, and pid() and the exit status are the launcher's.
   MountProcess(const std::vector<std::string>& args, std::filesystem::path mountpoint,
                std::filesystem::path log_file,
-               std::chrono::milliseconds startup_timeout = std::chrono::seconds(30))
+               std::chrono::milliseconds startup_timeout = std::chrono::seconds(30),
+               const std::vector<std::string>& launcher = {})
       : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
-    const std::string bin = mtkfs_program();
+    std::string bin = mtkfs_program();
     std::vector<std::string> all{"-f"};
     all.insert(all.end(), args.begin(), args.end());
     all.push_back(mountpoint_.string());
+    if (!launcher.empty()) {
+      all.insert(all.begin(), bin);
+      all.insert(all.begin(), launcher.begin() + 1, launcher.end());
+      bin = launcher.front();
+    }
     const ExecArgs argv(bin, all);
     const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot create " + log_file_.string());
