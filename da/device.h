@@ -39,7 +39,7 @@ struct DeviceOptions {
   // Optional: told how far each DA upload stage is (connect() calls it on the calling thread).
   UploadProgressFn upload_progress = nullptr;
   // Optional: told, in one line, which DA file a search found (DaSource); else it is logged.
-  transport::NoticeFn notice;
+  transport::NoticeFn notice = nullptr;
 };
 
 class Device final : public BlockDevice {
