@@ -67,9 +67,6 @@ std::string access_text(const fusefs::FsOptions& o) {
   return o.write_boot ? "read-write, boot partitions writable" : "read-write, boot partitions read-only";
 }
 
-// Data written through the mount that is not on the device.
-std::uint64_t unwritten_bytes(const cache::CacheStats& s) { return s.dirty_bytes + s.lost_dirty_bytes; }
-
 void log_statistics(const std::string& mountpoint, const cache::CacheStats& s) {
   const double reads_per_gib =
       s.device_read_bytes == 0 ? 0.0 : static_cast<double>(s.device_reads) * kGiB / static_cast<double>(s.device_read_bytes);
@@ -79,8 +76,8 @@ void log_statistics(const std::string& mountpoint, const cache::CacheStats& s) {
       mountpoint, s.device_read_bytes, s.device_reads, reads_per_gib, s.device_write_bytes, s.device_writes,
       s.hits, s.misses, s.prefetched_blocks, s.peak_resident_bytes);
   if (s.link_lost) spdlog::error("the link to the device was lost: {}", s.link_lost_reason);
-  if (unwritten_bytes(s) != 0)
-    spdlog::error("{} bytes written to {} never reached the device", unwritten_bytes(s), mountpoint);
+  if (s.unwritten_bytes() != 0)
+    spdlog::error("{} bytes written to {} never reached the device", s.unwritten_bytes(), mountpoint);
 }
 
 // Connected device -> mounted and served until the unmount. Returns the exit status; the mount time
@@ -102,7 +99,7 @@ int mount_and_serve(const MountPlan& plan, da::Device& device, StartupReport* re
   const cache::CacheStats stats = cache.stats();
   figures.cache = stats;
   log_statistics(plan.mountpoint, stats);
-  return loop_status != 0 || unwritten_bytes(stats) != 0 ? 1 : 0;
+  return loop_status != 0 || stats.unwritten_bytes() != 0 ? 1 : 0;
 }
 
 bool end_session(da::Device& device, da::EndMode end) {

@@ -227,7 +227,8 @@ std::string mount_help_footer() {
   mount -t fuse.mtkfs usb /mnt/a50 -o da=DA.bin   (fstab: usb /mnt/a50 fuse.mtkfs da=DA.bin,noauto 0 0)
   fusermount3 -u /mnt/a50 (or umount) writes everything back, then ends the session (--end).
 
-  The files: user_area.img, boot1.img, boot2.img, device.txt, partitions/NAME.img, and rpmb.img with
+  The files: user_area.img, boot1.img, boot2.img, device.txt, status.txt (link, progress, data not yet
+  on the device), partitions/NAME.img, and rpmb.img with
   -o rpmb. The program stays in the foreground until the device is connected and mounted, so errors
   reach the terminal; then it detaches and logs to syslog (or --log-file).
 

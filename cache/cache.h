@@ -49,12 +49,18 @@ struct CacheStats {
   std::uint64_t rmw_reads = 0;           // device reads for partially written sectors
   std::uint64_t evictions = 0;
   std::uint64_t write_failures = 0;      // device writes that failed (data kept dirty)
+  std::uint64_t write_failure_bytes = 0;  // the bytes those writes carried (a retried failure counts again)
   std::uint64_t resident_bytes = 0;
   std::uint64_t peak_resident_bytes = 0;  // never above cache_size
   std::uint64_t dirty_bytes = 0;
+  std::uint64_t writing_bytes = 0;       // taken from dirty_bytes by the write call in flight (dirty again if it fails)
   bool link_lost = false;
   std::string link_lost_reason;
   std::uint64_t lost_dirty_bytes = 0;    // written by callers but never reached the device
+  double recent_bytes_per_second = 0;    // device reads + writes over the last few seconds (throughput.h)
+
+  // Written through the cache and not on the device: still dirty, being written, or lost with the link.
+  std::uint64_t unwritten_bytes() const { return dirty_bytes + writing_bytes + lost_dirty_bytes; }
 };
 
 namespace detail {

@@ -108,8 +108,10 @@ CacheStats CacheCore::stats() const {
   CacheStats s = stats_;
   s.resident_bytes = resident_;
   s.dirty_bytes = dirty_bytes_;
+  s.writing_bytes = writing_bytes_;
   s.link_lost = link_lost_;
   s.link_lost_reason = link_lost_reason_;
+  s.recent_bytes_per_second = throughput_.bytes_per_second(ThroughputMeter::Clock::now());
   return s;
 }
 
@@ -297,6 +299,7 @@ void CacheCore::fill_partial_sectors(Lock& lk, const BlockKey& key, Block& block
     stats_.device_reads += partial.size();
     stats_.rmw_reads += partial.size();
     stats_.device_read_bytes += bytes.size();
+    throughput_.add(bytes.size(), ThroughputMeter::Clock::now());
     for (std::size_t i = 0; i < partial.size(); ++i) {
       if (block.valid.test(partial[i])) continue;  // written or loaded meanwhile: that copy is newer
       std::memcpy(block.data.data() + partial[i] * kSector, bytes.data() + i * kSector, kSector);

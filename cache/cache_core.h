@@ -22,6 +22,7 @@
 #include "cache/cache.h"
 #include "cache/readahead.h"
 #include "cache/sector_bitmap.h"
+#include "cache/throughput.h"
 
 namespace mtkfs::cache::detail {
 
@@ -207,6 +208,7 @@ class CacheCore {
   std::list<BlockKey> lru_;  // front = least recently used
   std::uint64_t resident_ = 0;
   std::uint64_t dirty_bytes_ = 0;
+  std::uint64_t writing_bytes_ = 0;  // the dirty bytes flush_step's device write in flight carries
   ReadaheadTracker readahead_;
 
   std::set<BlockKey> pending_loads_;
@@ -222,6 +224,7 @@ class CacheCore {
   bool link_lost_ = false;
   std::string link_lost_reason_;
   CacheStats stats_;
+  ThroughputMeter throughput_;  // fed where stats_ counts device bytes
   std::thread io_thread_;
 };
 

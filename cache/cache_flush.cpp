@@ -172,9 +172,14 @@ void CacheCore::flush_step(Lock& lk) {
     return;
   }
 
+  const auto began = ThroughputMeter::Clock::now();
+  throughput_.start(began);
+  writing_bytes_ = run_length;
   const auto [error, link_lost] = call_device(lk, [&] {
     device_.write(part, run_offset, std::span<const std::uint8_t>(io_buffer_.data(), run_length));
   });
+  writing_bytes_ = 0;
+  throughput_.finish(error.empty() ? run_length : 0, began, ThroughputMeter::Clock::now());
   ++stats_.device_writes;
   for (const Piece& piece : pieces) {
     Block& block = blocks_.at(piece.key);  // writes_in_flight kept it from being evicted
@@ -186,6 +191,7 @@ void CacheCore::flush_step(Lock& lk) {
     enter_link_lost(error);
   } else if (!error.empty()) {
     ++stats_.write_failures;
+    stats_.write_failure_bytes += run_length;
     job->failed = true;
     failures_.push_back({part, run_offset, run_offset + run_length, error, next_failure_seq_++});
     spdlog::error("writing {} failed (kept in the cache, will be retried by the next flush): {}",

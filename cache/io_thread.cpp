@@ -144,8 +144,11 @@ bool CacheCore::load_step(Lock& lk, bool demand_only) {
     target = io_buffer_.data();
   }
 
+  const auto began = ThroughputMeter::Clock::now();
+  throughput_.start(began);
   auto [error, link_lost] =
       call_device(lk, [&] { device_.read(part, offset, std::span<std::uint8_t>(target, length)); });
+  throughput_.finish(error.empty() ? length : 0, began, ThroughputMeter::Clock::now());
   ++stats_.device_reads;
   if (link_lost) {
     enter_link_lost(error);  // also ends every in-place load

@@ -19,7 +19,7 @@
 //     chmod/chown fail with EPERM, utimes are accepted and ignored; fallocate fails with EOPNOTSUPP;
 //     creating, removing or renaming anything fails with EPERM (EROFS on a read-only mount);
 //   * opening a read-only file for writing fails with EROFS (all files without rw; boot1/boot2 without
-//     rw_boot; rpmb.img and device.txt always);
+//     rw_boot; rpmb.img, device.txt and status.txt always);
 //   * device failures and a lost link are EIO; a failed write-back is EIO at the next fsync/close.
 #pragma once
 

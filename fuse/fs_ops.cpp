@@ -15,11 +15,12 @@
 #include <spdlog/spdlog.h>
 
 #include "da/block_device.h"
+#include "fuse/status_text.h"
 
 namespace mtkfs::fusefs {
 namespace {
 
-constexpr double kAttrTimeout = 3600.0;  // the tree and the sizes never change while mounted
+constexpr double kAttrTimeout = 3600.0;  // the tree and the sizes never change while mounted (but status.txt's)
 
 Filesystem& fs_of(fuse_req_t req) { return *static_cast<FsContext*>(fuse_req_userdata(req))->fs.load(); }
 OpenFile* open_file(const fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
@@ -44,7 +45,24 @@ int errno_from_exception(const char* what_op) {
   }
 }
 
-struct stat attributes(const Filesystem& fs, const Node& node) {
+// status.txt's text now. Cache::stats() takes the cache mutex, which is never held during a device call
+// (THREADS.md): reading the file answers at once, also while a long transfer is in flight.
+std::string status_now(const Filesystem& fs) {
+  StatusFigures f;
+  f.cache = fs.cache.stats();
+  f.cache_capacity = fs.cache.options().cache_size;
+  f.seconds_mounted = std::chrono::duration<double>(std::chrono::steady_clock::now() - fs.serving_since).count();
+  const std::uint64_t moved = f.cache.device_read_bytes + f.cache.device_write_bytes;
+  f.bytes_since_mount = moved - std::min(moved, fs.device_bytes_at_start);
+  f.writable = fs.options.writable;
+  return status_text(f);
+}
+
+// status.txt changes all the time: the kernel must ask for its size again at every stat.
+double attr_timeout(const Node& node) { return node.kind == Node::Kind::status ? 0.0 : kAttrTimeout; }
+
+// `file`: the open file a getattr names (the kernel names it e.g. for lseek(SEEK_END)), or null.
+struct stat attributes(const Filesystem& fs, const Node& node, const OpenFile* file = nullptr) {
   struct stat st {};
   st.st_ino = node.ino;
   st.st_uid = getuid();
@@ -60,6 +78,12 @@ struct stat attributes(const Filesystem& fs, const Node& node) {
   st.st_size = static_cast<off_t>(node.size);
   st.st_blocks = static_cast<blkcnt_t>((node.size + 511) / 512);
   st.st_blksize = kMaxTransfer;  // invites cp & co. to use big requests
+  if (node.kind == Node::Kind::status) {
+    // The length of that open file's text, else of the text as it is now (see op_open).
+    st.st_size = static_cast<off_t>(file ? file->status.size() : status_now(fs).size());
+    st.st_blocks = (st.st_size + 511) / 512;
+    st.st_mtime = st.st_ctime = std::time(nullptr);
+  }
   return st;
 }
 
@@ -105,16 +129,18 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   fuse_entry_param e{};
   e.ino = node->ino;
   e.attr = attributes(fs, *node);
-  e.attr_timeout = e.entry_timeout = kAttrTimeout;
+  e.entry_timeout = kAttrTimeout;
+  e.attr_timeout = attr_timeout(*node);
   fuse_reply_entry(req, &e);
 }
 
-void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   const Node* node = fs.tree.find(ino);
   if (!node) return (void)fuse_reply_err(req, ENOENT);
-  const struct stat st = attributes(fs, *node);
-  fuse_reply_attr(req, &st, kAttrTimeout);
+  const OpenFile* file = fi && fi->fh != 0 ? open_file(fi) : nullptr;
+  const struct stat st = attributes(fs, *node, file && file->node == node ? file : nullptr);
+  fuse_reply_attr(req, &st, attr_timeout(*node));
 }
 
 // Sizes are fixed: truncating to the current size is accepted (open with O_TRUNC of an empty file, tools
@@ -130,7 +156,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
     if (static_cast<std::uint64_t>(attr->st_size) != node->size) return (void)fuse_reply_err(req, EPERM);
   }
   const struct stat st = attributes(fs, *node);
-  fuse_reply_attr(req, &st, kAttrTimeout);
+  fuse_reply_attr(req, &st, attr_timeout(*node));
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
@@ -162,7 +188,8 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (for_write && (fi->flags & O_TRUNC) && node->size != 0) return (void)fuse_reply_err(req, EPERM);
   OpenFile* file = nullptr;
   try {
-    auto owned = std::make_unique<OpenFile>(OpenFile{node, cache::kNoStream, for_write});
+    auto owned = std::make_unique<OpenFile>(OpenFile{node, cache::kNoStream, for_write, {}});
+    if (node->kind == Node::Kind::status) owned->status = status_now(fs);
     file = owned.get();
     std::lock_guard lk(fs.open_files_mutex);
     fs.open_files.emplace(file, std::move(owned));
@@ -176,7 +203,16 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   // device on a partition file does not cache every sector twice (docs/performance.md). Small and
   // repeated reads are still served from mtkfs's own cache. With the page cache, its contents may be
   // kept across opens only when nothing can change the device bytes under them.
-  const bool direct = node->kind == Node::Kind::image && !fs.options.page_cache;
+  //
+  // status.txt is made anew by each open, so its length changes while the kernel may still hold an older
+  // size: through the page cache a read would be cut at that size (or padded with stale pages). With
+  // direct I/O every read reaches op_read, which serves this open's text up to its own end, whatever
+  // size the kernel remembers. getattr reports the length of a text made at that moment (attribute
+  // timeout 0), or of the open file's own text when the kernel names the file (lseek to SEEK_END), so a
+  // reader that stats first sees a size that was right at the stat; the text it then reads can differ
+  // by a few characters when the figures changed in between, and is read to its end all the same.
+  const bool direct =
+      (node->kind == Node::Kind::image && !fs.options.page_cache) || node->kind == Node::Kind::status;
   fi->direct_io = direct ? 1 : 0;
   fi->keep_cache = !direct && !fs.options.writable ? 1 : 0;
   if (fuse_reply_open(req, fi) != 0) forget_file(fs, file);  // the opener went away: no release will come
@@ -187,6 +223,11 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
   const Node& node = *open_file(fi)->node;
   if (off < 0) return (void)fuse_reply_err(req, EINVAL);
   const auto offset = static_cast<std::uint64_t>(off);
+  if (node.kind == Node::Kind::status) {
+    const std::string& text = open_file(fi)->status;
+    if (offset >= text.size()) return (void)fuse_reply_buf(req, nullptr, 0);
+    return (void)fuse_reply_buf(req, text.data() + offset, std::min<std::size_t>(size, text.size() - offset));
+  }
   if (offset >= node.size) return (void)fuse_reply_buf(req, nullptr, 0);  // at or after EOF
   const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(size, node.size - offset));
   if (node.kind == Node::Kind::text) return (void)fuse_reply_buf(req, node.text.data() + offset, length);

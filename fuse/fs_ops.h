@@ -5,9 +5,11 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "cache/cache.h"
@@ -25,18 +27,25 @@ struct OpenFile {
   const Node* node;
   cache::StreamId stream;
   bool for_write;
+  std::string status;  // status.txt: its text as it was when this open made it
 };
 
 // Everything a callback needs; lives on run_filesystem's stack while the loop runs.
 struct Filesystem {
   Filesystem(const FsOptions& o, cache::Cache& c, Tree t, fuse_session* s)
-      : options(o), cache(c), tree(std::move(t)), session(s), mount_time(std::time(nullptr)) {}
+      : options(o), cache(c), tree(std::move(t)), session(s), mount_time(std::time(nullptr)) {
+    const cache::CacheStats at_start = c.stats();
+    device_bytes_at_start = at_start.device_read_bytes + at_start.device_write_bytes;
+  }
 
   const FsOptions options;
   cache::Cache& cache;
   const Tree tree;
   fuse_session* session;
   const std::time_t mount_time;
+  // For status.txt's average speed: when serving began and the device bytes moved before (the table).
+  const std::chrono::steady_clock::time_point serving_since = std::chrono::steady_clock::now();
+  std::uint64_t device_bytes_at_start = 0;
   std::atomic<bool> destroyed{false};          // the destroy callback ran (final flush done)
   std::atomic<bool> final_flush_failed{false};
 

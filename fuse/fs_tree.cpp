@@ -27,6 +27,7 @@ Tree::Tree(const TreeSource& source, const FsOptions& options) {
   Node& text = add(kRootIno, "device.txt", Node::Kind::text);
   text.text = source.device_text;
   text.size = text.text.size();
+  add(kRootIno, "status.txt", Node::Kind::status);
 
   const Ino dir = add(kRootIno, "partitions", Node::Kind::directory).ino;
   for (const auto& extent : source.partitions) {

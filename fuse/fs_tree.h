@@ -17,14 +17,15 @@ using Ino = std::uint64_t;
 inline constexpr Ino kRootIno = 1;
 
 struct Node {
-  enum class Kind { directory, image, text };
+  // status: status.txt, whose text is made anew from the cache's figures (fs_ops.cpp, status_text.h)
+  enum class Kind { directory, image, text, status };
   Ino ino = 0;
   Ino parent = 0;
   std::string name;
   Kind kind = Kind::directory;
   wire::HwPartition part = wire::HwPartition::user;  // image: bytes [offset, offset + size) of `part`
   std::uint64_t offset = 0;
-  std::uint64_t size = 0;  // file size in bytes (text: text.size())
+  std::uint64_t size = 0;  // file size in bytes (text: text.size(); status: 0, the size is the current text's)
   bool writable = false;
   std::string text;             // text files only
   std::vector<Ino> children;    // directories only

@@ -36,7 +36,7 @@ class FsReadOnlyTest : public ::testing::Test {
 TEST_F(FsReadOnlyTest, TreeSizesAndModes) {
   MountedFs m(device, {}, two_partitions());
   EXPECT_EQ(list(m.mountpoint()), (std::set<std::string>{"user_area.img", "boot1.img", "boot2.img", "device.txt",
-                                                          "partitions"}));
+                                                          "status.txt", "partitions"}));
   EXPECT_EQ(list(m.path("partitions")), (std::set<std::string>{"system.img", "data.img"}));
   struct stat st {};
   ASSERT_EQ(::stat(m.path("user_area.img").c_str(), &st), 0);

@@ -51,11 +51,17 @@ ProgramResult run_mtkfs(const std::vector<std::string>& args) {
   return run_program(mtkfs_program(), args, kProgramTimeout);
 }
 
-TEST(MountStartup, MissingDaFileIsOneLine) {
+TEST(MountStartup, MissingDaFileIsOneMessage) {
   SimMountRig rig;
   const std::string missing = (rig.dir() / "no-such-da.bin").string();
   expect_clean_failure(rig, run_mtkfs({"--socket", rig.socket(), "--da", missing, rig.mnt()}), "no-such-da.bin");
-  expect_clean_failure(rig, run_mtkfs({"--socket", rig.socket(), rig.mnt()}), "--da FILE is required");
+  // No --da: the search (HOME in the test's directory) finds nothing and says so, before any wait.
+  const ProgramResult searched = run_program(
+      "/usr/bin/env", {"HOME=" + rig.dir().string(), "XDG_DATA_HOME=", "MTKFS_DA=", "MTKCLIENT_DIR=",
+                       mtkfs_program(), "--socket", rig.socket(), rig.mnt()},
+      kProgramTimeout);
+  expect_clean_failure(rig, searched, "no Download Agent found and no --da given");
+  EXPECT_NE(searched.err.find("mtkfs --save-da"), std::string::npos) << searched.err;
 }
 
 TEST(MountStartup, UnusableDaFileIsOneLine) {
