@@ -135,6 +135,10 @@ void Bench::startup_row() {
                          "--stats-file", startup_stats.string(), mnt_.string()});
   const double startup = mtkfs::bench::seconds_since(t0);
   // The daemon is not our child: unmount, then wait (bounded) for its statistics file, its last act.
+  // One request first: mtkfs returns once the mount exists, and an unmount before its loop answered the
+  // kernel's INIT can end the session with an aborted connection (seen once in CI, exit status 1).
+  std::error_code ignored;
+  (void)fs::status(mnt_ / "device.txt", ignored);
   for (int i = 0; i < 250 && ::umount2(mnt_.c_str(), 0) != 0; ++i) std::this_thread::sleep_for(20ms);
   for (int i = 0; i < 500 && !fs::exists(startup_stats); ++i) std::this_thread::sleep_for(20ms);
   const auto st = read_stats(startup_stats);
