@@ -231,11 +231,20 @@ void DeviceIo::flush() {
   emit(out, "merged");
 }
 
+std::optional<std::uint64_t> DeviceIo::next_drop() const {
+  const Faults& f = config_.faults;
+  if (!f.drop_after_bytes) return std::nullopt;
+  if (faults_.drops == 0) return f.drop_after_bytes;
+  if (faults_.drops - 1 < f.drop_again_after_bytes.size()) return f.drop_again_after_bytes[faults_.drops - 1];
+  return std::nullopt;
+}
+
 void DeviceIo::emit(std::span<const std::uint8_t> unit, std::string_view what) {
-  const auto& drop = config_.faults.drop_after_bytes;
+  const std::optional<std::uint64_t> drop = next_drop();
   bool drop_now = false;
-  if (drop && !faults_.dropped && faults_.tx_bytes + unit.size() >= *drop) {
-    unit = unit.first(static_cast<std::size_t>(*drop - faults_.tx_bytes));
+  if (drop && faults_.tx_bytes + unit.size() >= *drop) {
+    // A point already passed (points not ascending, in-process) drops at once.
+    unit = unit.first(static_cast<std::size_t>(*drop > faults_.tx_bytes ? *drop - faults_.tx_bytes : 0));
     drop_now = true;
   }
   if (!unit.empty()) {
@@ -246,11 +255,11 @@ void DeviceIo::emit(std::span<const std::uint8_t> unit, std::string_view what) {
     faults_.tx_bytes += unit.size();
   }
   if (drop_now) {
-    faults_.dropped = true;
+    ++faults_.drops;
     merged_.clear();
-    spdlog::warn("fault: dropping the link after {} device bytes", faults_.tx_bytes);
+    spdlog::warn("fault: dropping the link after {} device bytes (drop {})", faults_.tx_bytes, faults_.drops);
     note("fault: link dropped");
-    link_.disconnect(false);
+    link_.drop(config_.faults.drop_return_after);
     throw DeviceDisconnected(false);
   }
 }

@@ -24,7 +24,7 @@ struct FaultState {
   std::uint32_t nacks_sent = 0;
   std::uint32_t nack_skipped = 0;
   std::uint64_t strict_dropped_bytes = 0;  // host bytes the strict receiver threw away
-  bool dropped = false;
+  std::uint64_t drops = 0;  // drop points passed (SimConfig::Faults::drop_after_bytes, drop_again_after_bytes)
   bool reentered = false;
 };
 
@@ -87,6 +87,7 @@ class DeviceIo {
  private:
   std::size_t fill(Clock::time_point deadline);
   void emit(std::span<const std::uint8_t> unit, std::string_view what);
+  std::optional<std::uint64_t> next_drop() const;
   void trace_in(std::span<const std::uint8_t> bytes, std::string_view what);
   void read_transfers(std::span<std::uint8_t> out, std::string_view what);
 

@@ -17,6 +17,21 @@ namespace {
 namespace da = wire::da;
 constexpr std::size_t kUploadPiece = 64 * 1024;
 
+// The CID this device reports: --cid or the profile's; a device that returns "as another device" after a
+// drop fault has its product serial number (bytes 10-13) raised by the number of drops so far.
+std::array<std::uint8_t, 16> reported_cid(const DeviceContext& ctx) {
+  std::array<std::uint8_t, 16> cid;
+  if (ctx.config.cid) {
+    cid = *ctx.config.cid;
+  } else {
+    std::copy(std::begin(profile::kCid), std::end(profile::kCid), cid.begin());
+  }
+  if (ctx.config.faults.return_as_other_device && ctx.faults.drops > 0) {
+    store_be(&cid[10], static_cast<std::uint32_t>(load_be(&cid[10], 4) + ctx.faults.drops), 4);
+  }
+  return cid;
+}
+
 void send_sync(DeviceContext& ctx) {
   DeviceIo& io = ctx.io;
   io.send_u8(da::kSync, "DA1 sync");
@@ -24,7 +39,8 @@ void send_sync(DeviceContext& ctx) {
   io.send_u16(ctx.config.nand_id_count, "DA1 nand id count");
   for (std::uint16_t i = 0; i < ctx.config.nand_id_count; ++i) io.send_u16(0, "DA1 nand id");
   io.send_u32(da::kStatusDone, "DA1 emmc_ret");
-  for (int word = 0; word < 4; ++word) io.send(std::span(profile::kCid + 4 * word, 4), "DA1 emmc id");
+  const std::array<std::uint8_t, 16> cid = reported_cid(ctx);
+  for (int word = 0; word < 4; ++word) io.send(std::span(cid).subspan(4 * word, 4), "DA1 emmc id");
 }
 
 // docs/protocol/legacy-da.md §3: force_charge 01 (mtkclient) or 02 (C tool) always; the other 17 bytes
@@ -102,7 +118,8 @@ void send_report(DeviceContext& ctx) {
   const HwPartition gp[4] = {HwPartition::gp1, HwPartition::gp2, HwPartition::gp3, HwPartition::gp4};
   for (int i = 0; i < 4; ++i) store_be(&r[0x60 + 8 * i], regions.size(gp[i]), 8);
   store_be(&r[0x80], regions.size(HwPartition::user), 8);
-  std::memcpy(&r[0x88], profile::kCid, 16);
+  const std::array<std::uint8_t, 16> cid = reported_cid(ctx);
+  std::memcpy(&r[0x88], cid.data(), cid.size());
   std::memcpy(&r[0x98], profile::kEmmcFwVer, 8);
   store_be(&r[0xA0], da::kStatusDeviceNotFound, 4);
   store_be(&r[0xC0], profile::kIntSramSize, 4);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -65,6 +66,12 @@ class DeviceLink {
   virtual bool tool_present() const = 0;
   // Drops off the bus; a speed switch re-enumerates as the DA port.
   virtual void disconnect(bool speed_switch) = 0;
+  // The drop fault: off the bus for `off_time` (nullopt: as disconnect(false)), then back for a fresh
+  // Preloader. Endpoints refine what "off" means (sim/README.md).
+  virtual void drop(std::optional<std::chrono::milliseconds> off_time) {
+    disconnect(false);
+    if (off_time) sleep_for(*off_time);
+  }
   // A muted device (protocol violation) always starts over when the host leaves.
   virtual void set_muted(bool muted) = 0;
   // Sleeps, but wakes with LinkStopped on shutdown.

@@ -3,11 +3,14 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/size.h"
 #include "sim/sim.h"
@@ -32,6 +35,33 @@ std::uint8_t parse_command_byte(const std::string& text) {
     throw std::invalid_argument("--fault-nack wants a command byte in hex (e.g. d6, 62, 60), not '" + text + "'");
   }
   return static_cast<std::uint8_t>(value);
+}
+
+// `--cid`: 16 bytes as 32 hex digits, in the CID's standard byte order (MID first).
+std::array<std::uint8_t, 16> parse_cid(const std::string& text) {
+  std::array<std::uint8_t, 16> cid{};
+  const bool hex = text.size() == 32 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  if (!hex) throw std::invalid_argument("--cid wants 32 hex digits (16 bytes, MID first), not '" + text + "'");
+  for (std::size_t i = 0; i < cid.size(); ++i) {
+    cid[i] = static_cast<std::uint8_t>(std::stoul(text.substr(2 * i, 2), nullptr, 16));
+  }
+  return cid;
+}
+
+// `--fault-drop-after N[,N...]`: ascending totals of device bytes; the first is the first drop point.
+void parse_drop_points(const std::string& text, Faults& f) {
+  if (text.empty()) return;
+  std::vector<std::uint64_t> points;
+  for (std::size_t at = 0; at <= text.size();) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    points.push_back(parse_size(text.substr(at, comma - at), "--fault-drop-after"));
+    if (points.size() > 1 && points.back() <= points[points.size() - 2]) {
+      throw std::invalid_argument("--fault-drop-after wants ascending byte counts, not '" + text + "'");
+    }
+    at = comma + 1;
+  }
+  f.drop_after_bytes = points.front();
+  f.drop_again_after_bytes.assign(points.begin() + 1, points.end());
 }
 
 std::optional<std::uint64_t> size_option(const std::string& text, std::string_view what) {
@@ -60,10 +90,10 @@ void serve_until_done(const Server& server) {
 struct ServeArgs {
   SimConfig config;
   std::string dir, socket_path, link_path, user_size_text, profile, da_file, trailer = "plain";
-  std::string nack_text, units_text = "none", drop_text, link_model = "none", trace_file, pieces_text, replay_file;
+  std::string nack_text, units_text = "none", drop_text, cid_text, link_model = "none", trace_file, pieces_text, replay_file;
   bool use_pty = false, no_swallow = false, ready = false, keep_on_close = false;
   std::uint64_t corrupt_chunk = 0, corrupt_from = 0, reenter_after = 0;
-  unsigned delay_ms = 0;
+  unsigned delay_ms = 0, return_after_ms = 0;
 };
 
 void add_serve_options(CLI::App& app, ServeArgs& a) {
@@ -86,10 +116,16 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
   app.add_flag("--require-aligned", c.require_aligned, "NACK D6/62 ranges that are not sector aligned");
   app.add_flag("--strict-receiver", c.strict_receiver,
                "USB: the DA takes one host transfer per field and drops the rest of it");
+  app.add_option("--cid", a.cid_text, "eMMC CID the DA reports: 32 hex digits, MID first");
   app.add_flag("--keep-state-on-close", a.keep_on_close, "a host closing the port does not reset the device");
   app.add_option("--fault-corrupt-chunk", a.corrupt_chunk, "wrong checksum for D6 chunk N (from 0)");
   app.add_option("--fault-corrupt-from", a.corrupt_from, "wrong checksum for every D6 chunk from N on");
-  app.add_option("--fault-drop-after", a.drop_text, "drop the link after N device bytes");
+  app.add_option("--fault-drop-after", a.drop_text,
+                 "drop the link after N device bytes (N1,N2,...: once at each total, ascending)");
+  app.add_option("--fault-return-after", a.return_after_ms,
+                 "after a drop: off the bus MS milliseconds, then a fresh Preloader");
+  app.add_flag("--fault-return-as-other-device", c.faults.return_as_other_device,
+               "after a drop: report another CID (serial number + drops so far)");
   app.add_option("--fault-nack", a.nack_text, "NACK the first DA command with this byte (hex)");
   app.add_option("--fault-nack-count", c.faults.nack_count, "how many such commands to NACK");
   app.add_option("--fault-nack-skip", c.faults.nack_skip, "answer this many such commands normally first");
@@ -130,7 +166,11 @@ SimConfig make_config(const CLI::App& app, const ServeArgs& a, bool endpoint = t
   Faults& f = config.faults;
   if (app.count("--fault-corrupt-chunk")) f.corrupt_chunk = a.corrupt_chunk;
   if (app.count("--fault-corrupt-from")) f.corrupt_from_chunk = a.corrupt_from;
-  f.drop_after_bytes = size_option(a.drop_text, "--fault-drop-after");
+  parse_drop_points(a.drop_text, f);
+  if (!f.drop_after_bytes && (app.count("--fault-return-after") || f.return_as_other_device))
+    throw std::invalid_argument("--fault-return-after and --fault-return-as-other-device need --fault-drop-after");
+  if (app.count("--fault-return-after")) f.drop_return_after = std::chrono::milliseconds(a.return_after_ms);
+  if (!a.cid_text.empty()) config.cid = parse_cid(a.cid_text);
   if (!a.nack_text.empty()) f.nack_command = parse_command_byte(a.nack_text);
   f.delay = std::chrono::milliseconds(a.delay_ms);
   f.units = a.units_text == "split" ? UnitFault::split : a.units_text == "merge" ? UnitFault::merge : UnitFault::none;

@@ -94,6 +94,16 @@ class PtyLink final : public DeviceLink {
     open_pty();
     spdlog::info("pty: device re-enumerated; new port {}", slave_path());
   }
+  // Off the bus: no pty at all (the slave node is gone and --link removed) until the device is back.
+  void drop(std::optional<std::chrono::milliseconds> off_time) override {
+    if (!off_time) return disconnect(false);
+    close_pty();
+    if (link_path_) ::unlink(link_path_->c_str());
+    spdlog::info("pty: device off the bus for {} ms", off_time->count());
+    stop_.sleep_for(*off_time);
+    open_pty();
+    spdlog::info("pty: device back; new port {}", slave_path());
+  }
   void set_muted(bool muted) override { muted_ = muted; }
   void sleep_for(std::chrono::milliseconds duration) override { stop_.sleep_for(duration); }
 
@@ -121,11 +131,6 @@ class PtyLink final : public DeviceLink {
     // host first opens it the master simply reads nothing, which read_some() never asks for.
     opens_ = 0;
     events_.clear();
-    {
-      std::lock_guard lock(path_mutex_);
-      slave_path_ = name;
-      ++generation_;
-    }
     if (link_path_) {
       // Replaced atomically, so that the link never dangles between two ptys.
       const std::string temp = link_path_->string() + ".new";
@@ -134,6 +139,10 @@ class PtyLink final : public DeviceLink {
         throw std::runtime_error("cannot create link " + link_path_->string() + ": " + std::strerror(errno));
       }
     }
+    // Last: a grown generation tells hosts that the new port, link included, is ready to open.
+    std::lock_guard lock(path_mutex_);
+    slave_path_ = name;
+    ++generation_;
   }
 
   void close_pty() {

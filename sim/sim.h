@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mtkfs::sim {
 
@@ -37,6 +39,14 @@ struct Faults {
   std::optional<std::uint64_t> corrupt_chunk;            // D6 chunk index (from 0) whose checksum is wrong
   std::optional<std::uint64_t> corrupt_from_chunk;       // every D6 chunk from this index on: wrong checksum
   std::optional<std::uint64_t> drop_after_bytes;         // drop the link after this many device->host bytes
+  // Further drops, at these totals of device->host bytes (ascending, each above the previous drop point).
+  std::vector<std::uint64_t> drop_again_after_bytes;
+  // Time off the bus after a drop before the device is back as a fresh Preloader (same images).
+  // nullopt: as any other disconnect (USB 100 ms; socket: the next connection; pty: a new pty at once).
+  std::optional<std::chrono::milliseconds> drop_return_after;
+  // After each drop the device reports another CID: the product serial number (CID bytes 10-13) plus
+  // the number of drops so far. The images stay the same.
+  bool return_as_other_device = false;
   std::optional<std::uint8_t> nack_command;              // NACK the first DA command with this byte
   std::uint32_t nack_count = 1;                          // ... and this many of its successors
   std::uint32_t nack_skip = 0;                           // commands with that byte answered normally first
@@ -60,6 +70,9 @@ struct SimConfig {
   std::optional<std::uint64_t> user_size;
 
   std::optional<std::filesystem::path> da_file;  // check uploads against this AllInOne DA file (0x8590 entry)
+  // eMMC CID the DA reports (DA1 sync and the stage-2 report, docs/protocol/legacy-da.md §2, §5.1, §6.4),
+  // in standard byte order; nullopt: the NW-A50 profile's.
+  std::optional<std::array<std::uint8_t, 16>> cid;
 
   std::optional<bool> ready;      // READY strings in LISTEN; nullopt: streams off, USB on (after SET_LINE_CODING)
   bool swallow_first_a0 = true;   // LISTEN consumes the first A0 without a reply

@@ -63,6 +63,23 @@ class SocketLink final : public DeviceLink {
     spdlog::info("socket: device closes the connection");
     close_connection();
   }
+  // Off the bus: hosts that connect meanwhile are accepted and closed at once (EOF), as a port with
+  // nothing behind it; the listening socket stays, so the path never disappears.
+  void drop(std::optional<std::chrono::milliseconds> off_time) override {
+    disconnect(false);
+    if (!off_time) return;
+    spdlog::info("socket: device off the bus for {} ms", off_time->count());
+    const auto until = Clock::now() + *off_time;
+    while (Clock::now() < until) {
+      pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
+      const int r = ::poll(p, 2, poll_timeout(until));
+      stop_.throw_if_requested();
+      if (r <= 0 || !(p[0].revents & POLLIN)) continue;
+      const int refused = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (refused >= 0) ::close(refused);
+    }
+    spdlog::info("socket: device back");
+  }
   void set_muted(bool muted) override { muted_ = muted; }
   void sleep_for(std::chrono::milliseconds duration) override { stop_.sleep_for(duration); }
 

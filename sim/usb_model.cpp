@@ -158,6 +158,11 @@ class UsbLink final : public DeviceLink {
     reenumerate(lock, speed_switch ? wire::kPidDa : wire::kPidPreloader);
   }
 
+  void drop(std::optional<std::chrono::milliseconds> off_time) override {
+    std::unique_lock lock(bus_.mutex);
+    reenumerate(lock, wire::kPidPreloader, off_time.value_or(kOffBusTime));
+  }
+
   void set_muted(bool muted) override {
     std::lock_guard lock(bus_.mutex);
     muted_ = muted;
@@ -171,7 +176,8 @@ class UsbLink final : public DeviceLink {
  private:
   // Off the bus for a moment, then back with `pid` and nothing pending; the host must set the line
   // coding again.
-  void reenumerate(std::unique_lock<std::mutex>& lock, std::uint16_t pid) {
+  void reenumerate(std::unique_lock<std::mutex>& lock, std::uint16_t pid,
+                   std::chrono::milliseconds off_time = kOffBusTime) {
     bus_.enumerated = false;
     bus_.in.clear();
     bus_.in_zlps.clear();
@@ -182,7 +188,7 @@ class UsbLink final : public DeviceLink {
     bus_.host_closed = false;
     bus_.cv.notify_all();
     spdlog::info("usb: device left the bus");
-    if (bus_.cv.wait_for(lock, kOffBusTime, [&] { return bus_.stop; })) throw LinkStopped();
+    if (bus_.cv.wait_for(lock, off_time, [&] { return bus_.stop; })) throw LinkStopped();
     if (bus_.unplugged) {
       bus_.cv.wait(lock, [&] { return bus_.stop; });
       throw LinkStopped();

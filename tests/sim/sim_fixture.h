@@ -157,10 +157,9 @@ inline Bytes emmc_cid() {
 // docs/protocol/legacy-da.md §2-§4: DA1 sync with `nand_ids` ids, versions, 18-byte config, stage-2
 // upload.
 inline void da1_to_stage2_ack(HostLink& host, const TestDa& da, std::uint16_t nand_ids = 7,
-                              std::uint8_t force_charge = 0x02) {
+                              std::uint8_t force_charge = 0x02, const Bytes& cid = emmc_cid()) {
   host.expect_units({{0xC0}, {0x00, 0x00, 0x0B, 0xC4}, {0x00, static_cast<std::uint8_t>(nand_ids)}}, "DA1 sync");
   for (int i = 0; i < nand_ids; ++i) host.expect_unit({0x00, 0x00}, "nand id");
-  const Bytes cid = emmc_cid();
   host.expect_unit({0x00, 0x00, 0x00, 0x00}, "emmc_ret");
   for (int w = 0; w < 4; ++w) host.expect_unit(Bytes(cid.begin() + 4 * w, cid.begin() + 4 * w + 4), "CID word");
   host.send({0x5A});
@@ -182,7 +181,7 @@ inline void da1_to_stage2_ack(HostLink& host, const TestDa& da, std::uint16_t na
 
 // The 226-byte report of docs/protocol/legacy-da.md §5.2 for the given sizes, as 7 units.
 inline std::vector<Bytes> report_units(std::uint64_t boot1, std::uint64_t boot2, std::uint64_t rpmb,
-                                       std::uint64_t user) {
+                                       std::uint64_t user, const Bytes& cid = emmc_cid()) {
   Bytes r(226, 0);
   auto put = [&](std::size_t at, std::uint64_t v, int n) {
     for (int i = n - 1; i >= 0; --i, v >>= 8) r[at + i] = static_cast<std::uint8_t>(v);
@@ -194,7 +193,6 @@ inline std::vector<Bytes> report_units(std::uint64_t boot1, std::uint64_t boot2,
   put(0x50, boot2, 8);
   put(0x58, rpmb, 8);
   put(0x80, user, 8);
-  const Bytes cid = emmc_cid();
   std::copy(cid.begin(), cid.end(), r.begin() + 0x88);
   r[0x98] = 0x01;
   put(0xA0, 0xBC4, 4);
@@ -214,8 +212,8 @@ inline std::vector<Bytes> report_units(std::uint64_t boot1, std::uint64_t boot2,
 
 inline const Bytes kPlainTrailer = {0x5A, 0, 0, 0, 0, 0, 0, 0, 0, 0xC1};
 
-inline void expect_report(HostLink& host, std::uint64_t user_size) {
-  for (const Bytes& u : report_units(4 << 20, 4 << 20, 16 << 20, user_size)) host.expect_unit(u, "report unit");
+inline void expect_report(HostLink& host, std::uint64_t user_size, const Bytes& cid = emmc_cid()) {
+  for (const Bytes& u : report_units(4 << 20, 4 << 20, 16 << 20, user_size, cid)) host.expect_unit(u, "report unit");
   host.expect_unit(kPlainTrailer, "trailer");
 }
 
