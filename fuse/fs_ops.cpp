@@ -25,6 +25,14 @@ constexpr double kAttrTimeout = 3600.0;  // the tree and the sizes never change 
 Filesystem& fs_of(fuse_req_t req) { return *static_cast<FsContext*>(fuse_req_userdata(req))->fs.load(); }
 OpenFile* open_file(const fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
 
+// The open file of a read, held until the reply is sent: a release can arrive while a read is still being
+// answered (a reader interrupted in the middle), and must not free the text the reply is copied from.
+std::shared_ptr<OpenFile> hold_file(Filesystem& fs, const fuse_file_info* fi) {
+  std::lock_guard lk(fs.open_files_mutex);
+  const auto it = fs.open_files.find(open_file(fi));
+  return it == fs.open_files.end() ? nullptr : it->second;
+}
+
 // Maps the exception in flight to an errno for the kernel, logging what the user would want to know.
 int errno_from_exception(const char* what_op) {
   try {
@@ -220,11 +228,13 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
-  const Node& node = *open_file(fi)->node;
+  const std::shared_ptr<OpenFile> file = hold_file(fs, fi);
+  if (!file) return (void)fuse_reply_err(req, EBADF);
+  const Node& node = *file->node;
   if (off < 0) return (void)fuse_reply_err(req, EINVAL);
   const auto offset = static_cast<std::uint64_t>(off);
   if (node.kind == Node::Kind::status) {
-    const std::string& text = open_file(fi)->status;
+    const std::string& text = file->status;
     if (offset >= text.size()) return (void)fuse_reply_buf(req, nullptr, 0);
     return (void)fuse_reply_buf(req, text.data() + offset, std::min<std::size_t>(size, text.size() - offset));
   }
@@ -239,7 +249,7 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     // (docs/performance.md).
     bool replied = false;
     try {
-      fs.cache.read_in_place(node.part, device_offset, length, open_file(fi)->stream,
+      fs.cache.read_in_place(node.part, device_offset, length, file->stream,
                              [&](std::span<const std::uint8_t> bytes) {
                                fuse_reply_buf(req, reinterpret_cast<const char*>(bytes.data()), bytes.size());
                                replied = true;
@@ -252,7 +262,7 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
   thread_local std::vector<std::uint8_t> buffer;
   try {
     buffer.resize(length);
-    fs.cache.read(node.part, node.offset + offset, std::span(buffer.data(), length), open_file(fi)->stream);
+    fs.cache.read(node.part, node.offset + offset, std::span(buffer.data(), length), file->stream);
   } catch (...) {
     return (void)fuse_reply_err(req, errno_from_exception("read"));
   }

@@ -52,7 +52,7 @@ struct Filesystem {
   // Open files, owned here because the kernel may drop the RELEASE of a file closed just before a lazy
   // unmount; whatever is left is freed when the loop ends.
   std::mutex open_files_mutex;
-  std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> open_files;
+  std::unordered_map<OpenFile*, std::shared_ptr<OpenFile>> open_files;  // shared: see hold_file()
 };
 
 struct FsContext {

@@ -105,7 +105,7 @@ TEST(MountStatusFile, ShowsALongDdReadAsItRunsAndAnswersAtOnce) {
   });
   const std::vector<Sample> samples = sample_while(backup, status, milliseconds(400));
   const ProgramResult copied = backup.get();
-  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  ASSERT_EQ(copied.exit_code, 0) << copied.err << "\nmtkfs log:\n" << rig.log();
   EXPECT_GE(samples.size(), 6u) << "the read was meant to take several seconds";
 
   double max_took = 0, max_speed = 0;
