@@ -18,6 +18,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev
   e2fsprogs fdisk gdisk util-linux kmod coreutils
+  dosfstools exfatprogs mtools exfat-fuse
   python3
 )
 # Nothing to do (and no apt-get at all) when every package is already installed: re-running
