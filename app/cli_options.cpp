@@ -2,7 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "app/da_discovery.h"
 #include "da/errors.h"
@@ -37,6 +43,14 @@ void add_connection_options(CLI::App& app, ConnectionOptions& o) {
       ->type_name("SECONDS")
       ->capture_default_str()
       ->group(group);
+  app.add_option("--reconnect", o.reconnect_seconds,
+                 "when the link to the device is lost (cable, hub, device reset): hold the I/O and wait "
+                 "this long for the same device to be plugged in again in download mode, then resume "
+                 "(0 = fail the I/O at once)")
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("SECONDS")
+      ->capture_default_str()
+      ->group(group);
   app.add_flag("-q,--quiet", o.quiet, "only errors")->group("Output");
   app.add_flag("-v,--verbose", o.verbosity, "protocol steps (-vv: debug, with the bytes on the wire)")
       ->group("Output");
@@ -50,8 +64,8 @@ void add_connection_options(CLI::App& app, ConnectionOptions& o) {
 void add_end_option(CLI::App& app, std::string& mode) {
   app.add_option("--end", mode,
                  "how to leave the device after --info or the unmount: reboot (default: a normal "
-                 "boot, the device is in a known state), stay (the DA keeps running; mtkfs cannot "
-                 "resume it, so the device needs a reset before the next session), poweroff")
+                 "boot, the device is in a known state), stay (the DA keeps running; the next mtkfs "
+                 "on this host continues it), poweroff")
       ->check(CLI::IsMember({"stay", "reboot", "poweroff"}))
       ->type_name("MODE")
       ->capture_default_str()
@@ -95,6 +109,24 @@ da::DaSource da_source(const ConnectionOptions& o) {
   return da::DaSource(std::move(search.candidates), std::move(search.places));
 }
 
+// One record per link (da/session_record.h): a socket or tty by its path, USB as one (a re-plugged
+// device gets a new address). In the runtime directory: it describes a running device, not a file to keep.
+std::filesystem::path session_record_path(const ConnectionOptions& o) {
+  std::filesystem::path dir;
+  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
+    dir = std::filesystem::path(runtime) / "mtkfs";
+  else if (::geteuid() == 0)
+    dir = "/run/mtkfs";
+  else
+    dir = "/tmp/mtkfs-" + std::to_string(::geteuid());
+  std::string link = "usb";
+  if (!o.socket.empty() || !o.port.empty()) {
+    const std::string path = std::filesystem::absolute(o.socket.empty() ? o.port : o.socket).lexically_normal();
+    link = (o.socket.empty() ? "port-" : "socket-") + fmt::format("{:016x}", std::hash<std::string>{}(path));
+  }
+  return dir / (link + ".session");
+}
+
 std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
                                         da::DeviceOptions device_options) {
   da::DaSource da = [&] {
@@ -115,6 +147,17 @@ std::unique_ptr<da::Device> make_device(const ConnectionOptions& o,
   auto open = [connect, feedback]() -> std::unique_ptr<transport::Transport> {
     if (!feedback) return transport::open_transport(connect);
     return feedback->wait_for_device([&connect] { return transport::open_transport(connect); });
+  };
+  device_options.session_record = session_record_path(o);
+  device_options.reconnect_wait = std::chrono::seconds(o.reconnect_seconds);
+  device_options.reopen = [connect](std::chrono::milliseconds wait) {
+    transport::ConnectOptions again = connect;
+    // A re-plugged device gets a new USB address: any MediaTek device is taken, and the session
+    // refuses one that is not the device mounted (Device::recover).
+    again.usb_selector.clear();
+    again.notice = nullptr;  // the "plug in" hints were given once; the log says what to do
+    again.wait_seconds = std::max(1, static_cast<int>((wait.count() + 999) / 1000));  // 0 would be forever
+    return transport::open_transport(again);
   };
   return std::make_unique<da::Device>(std::move(open), std::move(da), std::move(device_options));
 }

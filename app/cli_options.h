@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,12 +18,13 @@ struct ConnectionOptions {
   std::string port;    // /dev/ttyACM0 or a pty
   std::string usb;     // BUS:ADDR; USB is the default medium when neither --socket nor --port
   int wait_seconds = 60;
+  int reconnect_seconds = 300;  // a lost link is waited for this long before I/O fails; 0 = at once
   std::string trace_file;  // --trace: every byte on the wire (docs/trace-format.md)
   bool quiet = false;
   int verbosity = 0;
 };
 
-// Registers --da, --socket, --port, --usb, --wait (group "Connection"), -q/--quiet,
+// Registers --da, --socket, --port, --usb, --wait, --reconnect (group "Connection"), -q/--quiet,
 // -v/--verbose and --trace (group "Output") on `app`.
 void add_connection_options(CLI::App& app, ConnectionOptions& options);
 
@@ -35,6 +37,9 @@ transport::ConnectOptions transport_options(const ConnectionOptions& options);
 
 // Where users find a DA file, appended to every DA file error.
 std::string da_file_hint();
+
+// Where the session record of the link these options name lives (DeviceOptions::session_record).
+std::filesystem::path session_record_path(const ConnectionOptions& options);
 
 // Loads --da (DaFileError with da_file_hint() when unusable), or searches for DA files when it is not
 // given (app/da_discovery.h; DaFileError listing the places when none is found); the returned

@@ -5,9 +5,9 @@
 //   mtkfs --info [--da FILE] [connection]    print what the device reports
 //   mtkfs --save-da FILE                     keep a DA file where later runs find it (app/da_discovery.h)
 //
-// Both end the DA session with `reboot` unless --end says otherwise: mtkfs cannot resume a DA
-// session, so a DA left running (`stay`) only blocks the next mtkfs run until the device is reset;
-// a reboot leaves it in a known state.
+// Both end the DA session with `reboot` unless --end says otherwise: a reboot leaves the device in a
+// known state. A DA left running (`stay`, or an mtkfs that was killed) is continued by the next mtkfs
+// on this host, from the session record (da/session_record.h).
 //
 // Every failure before a mount exists is one message on stderr (one line, but for the list of places a
 // DA search looked at) and exit status 1.

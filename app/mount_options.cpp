@@ -42,11 +42,12 @@ void apply_source(const std::string& source, ConnectionOptions& connection) {
   }
 }
 
-int parse_seconds(const std::string& text) {
+int parse_seconds(const std::string& key, const std::string& text, const char* zero_means) {
   int value = -1;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || value < 0)
-    throw std::invalid_argument("-o wait= needs a number of seconds (0 = forever), not '" + text + "'");
+    throw std::invalid_argument("-o " + key + "= needs a number of seconds (0 = " + zero_means + "), not '" + text +
+                                "'");
   return value;
 }
 
@@ -119,7 +120,13 @@ constexpr MountKey kMountKeys[] = {
        t.end = value;
      }},
     {"wait", "SECONDS", "like --wait",
-     [](const std::string& value, KeyTarget& t) { t.connection.wait_seconds = parse_seconds(value); }},
+     [](const std::string& value, KeyTarget& t) {
+       t.connection.wait_seconds = parse_seconds("wait", value, "forever");
+     }},
+    {"reconnect", "SECONDS", "like --reconnect",
+     [](const std::string& value, KeyTarget& t) {
+       t.connection.reconnect_seconds = parse_seconds("reconnect", value, "fail at once");
+     }},
 };
 
 void apply_o_option(const std::string& item, KeyTarget& target) {

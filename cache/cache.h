@@ -56,6 +56,7 @@ struct CacheStats {
   std::uint64_t writing_bytes = 0;       // taken from dirty_bytes by the write call in flight (dirty again if it fails)
   bool link_lost = false;
   std::string link_lost_reason;
+  da::LinkStatus link;                   // the device's own view: reconnecting (I/O held), reconnects so far
   std::uint64_t lost_dirty_bytes = 0;    // written by callers but never reached the device
   double recent_bytes_per_second = 0;    // device reads + writes over the last few seconds (throughput.h)
 

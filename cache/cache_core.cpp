@@ -111,6 +111,7 @@ CacheStats CacheCore::stats() const {
   s.writing_bytes = writing_bytes_;
   s.link_lost = link_lost_;
   s.link_lost_reason = link_lost_reason_;
+  s.link = device_.link_status();  // thread-safe by contract, and never waits for the device
   s.recent_bytes_per_second = throughput_.bytes_per_second(ThroughputMeter::Clock::now());
   return s;
 }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "da/link_status.h"
 #include "da/wire.h"
 
 namespace mtkfs::da {
@@ -54,6 +55,11 @@ class BlockDevice {
 
   // Human-readable device description (what `mtkfs --info` prints).
   virtual std::string describe() const = 0;
+
+  // The one member any thread may call at any time, even while another call is in progress (a lost
+  // link can hold a read for minutes; status.txt must still answer). Devices without a link that
+  // can drop are always connected.
+  virtual LinkStatus link_status() const { return {}; }
 };
 
 }  // namespace mtkfs::da

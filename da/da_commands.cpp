@@ -228,20 +228,38 @@ bool DaCommands::drain() {
 
 // A clean answer is exactly 5A + a speed byte followed by silence. The silence check keeps a
 // DA that took our 72 as a chunk ACK (and carries on sending data) from passing as resynced.
-bool DaCommands::probe() {
+bool DaCommands::probe(Millis answer_wait) {
   ch_.send_byte(wire::da::kCmdUsbCheckStatus, "resynchronisation probe (72)", timing_.reply);
-  auto ack = ch_.try_receive_u8(timing_.reply);
+  auto ack = ch_.try_receive_u8(answer_wait);
   if (!ack || *ack != wire::da::kAck) return false;
   auto speed = ch_.try_receive_u8(timing_.reply);
   if (!speed || *speed > 2) return false;
   return !ch_.try_receive_u8(timing_.drain_silence);
 }
 
+bool DaCommands::find_running_da() {
+  try {
+    if (!drain()) return false;
+    // The NACK ends a read waiting for its chunk ACK or a write waiting for its go byte; a DA already in
+    // its loop answers it BB. Either way the 72 that follows is then a command: 5A + speed. A DA answers
+    // at once; a Preloader (this runs before its handshake) says nothing.
+    ch_.send_byte(wire::da::kNack, "NACK (ends a command an earlier host left open)", timing_.reply);
+    ch_.send_byte(wire::da::kCmdUsbCheckStatus, "running-DA probe (72)", timing_.reply);
+    auto answer = ch_.try_receive_u8(timing_.drain_silence);
+    if (answer && *answer == wire::da::kUnknownCmd) answer = ch_.try_receive_u8(timing_.drain_silence);
+    if (!answer || *answer != wire::da::kAck) return false;
+    const auto speed = ch_.try_receive_u8(timing_.drain_silence);
+    return speed && *speed <= 2 && !ch_.try_receive_u8(timing_.drain_silence);
+  } catch (const DeviceError&) {  // READY (a Preloader), a send timeout: no DA to continue
+    return false;
+  }
+}
+
 void DaCommands::resynchronise(const std::string& failure) {
   // Two rounds: a DA stalled mid-command may swallow the first 72 as the byte it was waiting for.
   for (int round = 0; round < 2; ++round) {
     try {
-      if (drain() && probe()) return;
+      if (drain() && probe(timing_.reply)) return;
     } catch (const LinkLostError& e) {
       throw LinkLostError(failure + "; " + e.what());
     } catch (const ProtocolError&) {

@@ -48,6 +48,11 @@ class DaCommands {
   // the DA answers cleanly; throws LinkLostError (mentioning `failure`) when it does not.
   void resynchronise(const std::string& failure);
 
+  // Is a DA running on the other end, maybe stuck in a command an earlier host left (a read waiting
+  // for its chunk ACK)? Drains, sends a NACK (ends such a command; a DA in its loop answers BB, a
+  // Preloader ignores it) and 72. True only for a clean 5A + speed answer followed by silence.
+  bool find_running_da();
+
  private:
   // One D6. Returns how many leading bytes of `out` arrived with good checksums; the command is
   // always run to its end so the stream stays in step.
@@ -56,7 +61,7 @@ class DaCommands {
   void write_command(wire::HwPartition part, std::uint64_t offset,
                      std::span<const std::uint8_t> data);
   bool drain();
-  bool probe();
+  bool probe(Millis answer_wait);
 
   Channel& ch_;
   Timing timing_;

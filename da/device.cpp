@@ -8,6 +8,7 @@
 #include "da/da_boot.h"
 #include "da/errors.h"
 #include "da/preloader.h"
+#include "da/session_record.h"
 
 namespace mtkfs::da {
 
@@ -26,9 +27,7 @@ Device::~Device() = default;
 
 const FlashInfo& Device::connect() {
   if (state_ == State::connected) throw DeviceError("already connected to " + info_.connection);
-  commands_.reset();
-  channel_.reset();
-  link_.reset();
+  release_link();
   try {
     link_ = open_();
   } catch (const transport::TransportError& e) {
@@ -37,21 +36,29 @@ const FlashInfo& Device::connect() {
   if (!link_) throw DeviceError("cannot open the device: no transport");
   channel_.emplace(*link_);
   try {
-    check_boot_stage();
-    bring_up();
+    if (!attach_running_da(nullptr)) {
+      check_boot_stage();
+      info_ = bring_up();
+    }
+    if (!options_.session_record.empty()) save_session_record(options_.session_record, info_.connection, info_);
   } catch (...) {
-    commands_.reset();
-    channel_.reset();
-    link_.reset();
+    release_link();
     state_ = State::idle;
     throw;
   }
   state_ = State::connected;
   lost_reason_.clear();
+  update_status([](LinkStatus& s) { s.state = LinkStatus::State::connected; });
   return info_;
 }
 
-void Device::bring_up() {
+void Device::release_link() {
+  commands_.reset();
+  channel_.reset();
+  link_.reset();
+}
+
+FlashInfo Device::bring_up() {
   const Timing& t = options_.timing;
   FlashInfo info;
   info.connection = channel_->describe();
@@ -110,7 +117,7 @@ void Device::bring_up() {
   }
   info.usb_speed = commands_->ensure_high_speed([this] { reconnect(); });
   info.connection = channel_->describe();
-  info_ = std::move(info);
+  return info;
 }
 
 // The USB product id already tells BROM and a running DA apart; say so before any handshake.
@@ -123,11 +130,41 @@ void Device::check_boot_stage() const {
     case transport::BootStage::da:
       throw DeviceError(
           "the device is already running a Download Agent (USB id 0e8d:2001) from an "
-          "earlier session, which mtkfs cannot resume: hold the power key about 10 s to reset "
-          "the device (unplugging does not stop the DA, the battery keeps it running), then "
-          "enter download mode again");
+          "earlier session that this host has no record of (or that no longer answers), so "
+          "its flash sizes are unknown: hold the power key about 10 s to reset the device "
+          "(unplugging does not stop the DA, the battery keeps it running), then enter "
+          "download mode again");
     default: return;
   }
+}
+
+// A DA left running by an earlier mtkfs (killed, or --end stay) ignores the Preloader handshake, and it
+// sends its flash report only once, at its start: it is continued with what this host knew of it (after
+// a lost link: `known`; else the session record). Without either, a DA can only be reported.
+bool Device::attach_running_da(const FlashInfo* known) {
+  const bool da_stage = link_->boot_stage_hint() == transport::BootStage::da;
+  std::optional<SessionRecord> record;
+  std::string record_error;
+  if (!known && !options_.session_record.empty())
+    record = load_session_record(options_.session_record, record_error);
+  if (!known && !record && !da_stage) return false;  // nothing to continue: no probe, no delay
+  if (!known && !record) {
+    if (!record_error.empty()) spdlog::warn("session record unusable: {}", record_error);
+    return false;  // check_boot_stage() says what to do
+  }
+  DaCommands probe(*channel_, options_.timing, options_.read_retries);
+  if (!probe.find_running_da()) return false;  // a Preloader after all: the usual session
+  FlashInfo info = known ? *known : record->info;
+  info.connection = channel_->describe();
+  commands_.emplace(*channel_, options_.timing, options_.read_retries);
+  info_ = std::move(info);
+  const std::string line = "Continuing the Download Agent that is still running on " + info_.connection +
+                           (known ? std::string() : " (left by an earlier mtkfs; recorded in " +
+                                                        options_.session_record.string() + ")");
+  if (!known && options_.notice) options_.notice(line);
+  spdlog::info("{}; eMMC CID {}, user area {} bytes", line, bytes::hex(info_.report.emmc_cid),
+               info_.partition_size(HwPartition::user));
+  return true;
 }
 
 // After 70 01 the DA drops off the bus and comes back; the factory waits for it as configured.
@@ -162,16 +199,26 @@ void Device::check_range(HwPartition part, std::uint64_t offset, std::uint64_t l
                       bytes::hex_number(part_size, 1) + " bytes)");
 }
 
+// A command cut by a lost link is repeated from its start once the same device is back (reads and
+// writes of whole ranges are idempotent); a link that keeps dropping inside one command ends it.
+constexpr int kMaxResumesPerCommand = 3;
+
 template <typename Fn>
 void Device::run_command(Fn&& fn) {
   if (state_ == State::lost) throw LinkLostError(lost_reason_);
   if (state_ != State::connected) throw DeviceError("the device is not connected");
-  try {
-    fn();
-  } catch (const LinkLostError& e) {
-    state_ = State::lost;
-    lost_reason_ = e.what();
-    throw;
+  for (int resumes = 0;; ++resumes) {
+    try {
+      fn();
+      if (resumed_at_) note_resumed();
+      return;
+    } catch (const LinkLostError& e) {
+      if (options_.reconnect_wait <= std::chrono::milliseconds::zero() || resumes == kMaxResumesPerCommand) {
+        mark_lost(e.what());
+        throw;
+      }
+      recover(e.what());  // back as the same device, or LinkLostError
+    }
   }
 }
 
@@ -203,20 +250,16 @@ void Device::close(EndMode mode) {
         commands_->reboot();
       else
         commands_->power_off();
+      if (!options_.session_record.empty()) remove_session_record(options_.session_record);
     } catch (const DeviceError& e) {
-      state_ = State::lost;
-      lost_reason_ = e.what();
-      commands_.reset();
-      channel_.reset();
-      link_.reset();
+      mark_lost(e.what());
+      release_link();
       throw DeviceError(std::string("could not ") + what + " the device: " + e.what());
     }
   } else if (state_ == State::lost && mode != EndMode::stay) {
     throw LinkLostError("cannot end the session as asked, it was lost: " + lost_reason_);
   }
-  commands_.reset();
-  channel_.reset();
-  link_.reset();
+  release_link();
   if (state_ == State::connected) state_ = State::closed;
 }
 

@@ -5,10 +5,12 @@
 // it. Callers serialise; the Device never locks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +42,15 @@ struct DeviceOptions {
   UploadProgressFn upload_progress = nullptr;
   // Optional: told, in one line, which DA file a search found (DaSource); else it is logged.
   transport::NoticeFn notice = nullptr;
+  // A lost link is waited for this long (the user plugs the device in again in download mode)
+  // before the command fails; meanwhile the command is held. Zero: fail at once.
+  std::chrono::milliseconds reconnect_wait{0};
+  // Opens the link again after a loss, waiting at most `wait` for the device to appear. Unset:
+  // the TransportFactory, tried again and again until reconnect_wait has passed.
+  std::function<std::unique_ptr<transport::Transport>(std::chrono::milliseconds wait)> reopen = nullptr;
+  // Where this link's session record lives (da/session_record.h): written once a session is up, so
+  // that a later mtkfs can continue the DA if this one dies; empty: no record.
+  std::filesystem::path session_record = {};
 };
 
 class Device final : public BlockDevice {
@@ -65,6 +76,7 @@ class Device final : public BlockDevice {
   void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out) override;
   void write(HwPartition part, std::uint64_t offset, std::span<const std::uint8_t> data) override;
   std::string describe() const override;
+  LinkStatus link_status() const override;
 
   // Ends the session and releases the link. `stay` is also what happens on destruction.
   void close(EndMode mode);
@@ -73,8 +85,16 @@ class Device final : public BlockDevice {
   enum class State { idle, connected, lost, closed };
 
   void check_boot_stage() const;
-  void bring_up();
+  bool attach_running_da(const FlashInfo* known);
+  FlashInfo bring_up();
   void reconnect();
+  void release_link();
+  void open_link(std::chrono::milliseconds wait);
+  void recover(const std::string& reason);
+  void refuse_if_other_device(const FlashInfo& now) const;
+  void mark_lost(const std::string& reason);
+  void note_resumed();
+  void update_status(const std::function<void(LinkStatus&)>& change);
   void check_range(HwPartition part, std::uint64_t offset, std::uint64_t length,
                    const char* action) const;
   template <typename Fn>
@@ -89,6 +109,12 @@ class Device final : public BlockDevice {
   FlashInfo info_;
   State state_ = State::idle;
   std::string lost_reason_;
+  // When the last recover() had the device answering again (for LinkStatus::last_resume_seconds).
+  std::optional<LinkStatus::Clock::time_point> resumed_at_;
+  LinkStatus::Clock::time_point lost_at_{};
+
+  mutable std::mutex status_mutex_;  // guards status_ only: link_status() is called from other threads
+  LinkStatus status_;
 };
 
 }  // namespace mtkfs::da

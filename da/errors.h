@@ -15,6 +15,12 @@ class ProtocolError : public DeviceError {
   using DeviceError::DeviceError;
 };
 
+// After a lost link, a device came back that is not the one mounted (other CID, sizes or chip).
+class OtherDeviceError : public LinkLostError {
+ public:
+  using LinkLostError::LinkLostError;
+};
+
 // The DA file cannot be used: missing, unreadable, malformed, or without an entry for this chip.
 class DaFileError : public std::runtime_error {
  public:

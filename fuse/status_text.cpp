@@ -1,6 +1,7 @@
 #include "fuse/status_text.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <spdlog/fmt/fmt.h>
@@ -50,6 +51,26 @@ std::string unwritten(const cache::CacheStats& s) {
   return bytes_with_size(bytes) + " not on the device yet: in the cache; fsync, close or the unmount writes them";
 }
 
+std::string link_state(const StatusFigures& f) {
+  const cache::CacheStats& s = f.cache;
+  if (s.link.state == da::LinkStatus::State::reconnecting) {
+    const auto left = std::chrono::ceil<std::chrono::seconds>(s.link.deadline - f.now).count();
+    return fmt::format(
+        "reconnecting: the device was lost ({}); hold Volume Down + Play and plug it in again within {} s to "
+        "continue (I/O waits meanwhile)",
+        s.link.reason, std::max<long long>(0, left));
+  }
+  if (s.link_lost || s.link.state == da::LinkStatus::State::lost)
+    return "lost (" + (s.link_lost ? s.link_lost_reason : s.link.reason) + "); unmount, then mount again";
+  return "connected";
+}
+
+std::string reconnects(const da::LinkStatus& link) {
+  if (link.reconnects == 0) return "0";
+  return fmt::format("{} (the last: {:.1f} s without the device; I/O flowed again {:.2f} s after it answered)",
+                     link.reconnects, link.last_outage_seconds, link.last_resume_seconds);
+}
+
 }  // namespace
 
 std::string binary_size(std::uint64_t bytes) {
@@ -68,7 +89,8 @@ std::string binary_size(std::uint64_t bytes) {
 std::string status_text(const StatusFigures& f) {
   const cache::CacheStats& s = f.cache;
   std::string out;
-  line(out, "link", s.link_lost ? "lost (" + s.link_lost_reason + "); unmount, then mount again" : "connected");
+  line(out, "link", link_state(f));
+  line(out, "reconnects", reconnects(s.link));
   line(out, "mounted", fmt::format("{}, {} ago", f.writable ? "read-write" : "read-only", duration(f.seconds_mounted)));
   line(out, "read",
        bytes_with_size(s.device_read_bytes) + " from the device in " +

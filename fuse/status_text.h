@@ -4,6 +4,7 @@
 // only the wording, a pure function so that tests can check each case.
 //
 //   link:          connected
+//   reconnects:    0
 //   mounted:       read-write, 2 min 5 s ago
 //   read:          1073741824 bytes (1.0 GiB) from the device in 36 DA read commands
 //   written:       67108864 bytes (64.0 MiB) to the device in 2 DA write commands
@@ -29,6 +30,7 @@ struct StatusFigures {
   double seconds_mounted = 0;           // since the filesystem started serving
   std::uint64_t bytes_since_mount = 0;  // device bytes read + written since then (for the average)
   bool writable = false;
+  da::LinkStatus::Clock::time_point now = da::LinkStatus::Clock::now();  // for the reconnect deadline
 };
 
 std::string status_text(const StatusFigures& figures);

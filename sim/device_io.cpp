@@ -69,6 +69,7 @@ std::size_t DeviceIo::take_available(std::span<std::uint8_t> out, Clock::time_po
   rx_head_ += n;
   rx_offset_ += n;
   trace_in(out.first(n), what);
+  count_received(n);
   return n;
 }
 
@@ -108,6 +109,7 @@ void DeviceIo::read_exact(std::span<std::uint8_t> out, std::string_view what) {
   }
   rx_offset_ += out.size();
   trace_in(out, what);
+  count_received(out.size());
 }
 
 // Each transfer the field needs is taken whole; what a transfer holds beyond the field is dropped, so
@@ -132,6 +134,7 @@ void DeviceIo::read_transfers(std::span<std::uint8_t> out, std::string_view what
   }
   rx_offset_ += out.size();
   trace_in(out, what);
+  count_received(out.size());
   if (dropped > 0) {
     faults_.strict_dropped_bytes += dropped;
     spdlog::warn("strict receiver: {} bytes of the host transfer that carried '{}' were dropped", dropped, what);
@@ -254,14 +257,24 @@ void DeviceIo::emit(std::span<const std::uint8_t> unit, std::string_view what) {
     tx_offset_ += unit.size();
     faults_.tx_bytes += unit.size();
   }
-  if (drop_now) {
-    ++faults_.drops;
-    merged_.clear();
-    spdlog::warn("fault: dropping the link after {} device bytes (drop {})", faults_.tx_bytes, faults_.drops);
-    note("fault: link dropped");
-    link_.drop(config_.faults.drop_return_after);
-    throw DeviceDisconnected(false);
-  }
+  if (drop_now) drop_link(std::to_string(faults_.tx_bytes) + " device bytes");
+}
+
+void DeviceIo::count_received(std::size_t bytes) {
+  faults_.rx_bytes += bytes;
+  const auto& points = config_.faults.drop_after_received_bytes;
+  if (faults_.received_drops >= points.size() || faults_.rx_bytes < points[faults_.received_drops]) return;
+  ++faults_.received_drops;
+  drop_link(std::to_string(faults_.rx_bytes) + " host bytes received");
+}
+
+void DeviceIo::drop_link(const std::string& what) {
+  ++faults_.drops;
+  merged_.clear();
+  spdlog::warn("fault: dropping the link after {} (drop {})", what, faults_.drops);
+  note("fault: link dropped");
+  link_.drop(config_.faults.drop_return_after);
+  throw DeviceDisconnected(false);
 }
 
 void DeviceIo::send_u8(std::uint8_t value, std::string_view what) { send(std::span(&value, 1), what); }

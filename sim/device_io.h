@@ -25,6 +25,8 @@ struct FaultState {
   std::uint32_t nack_skipped = 0;
   std::uint64_t strict_dropped_bytes = 0;  // host bytes the strict receiver threw away
   std::uint64_t drops = 0;  // drop points passed (SimConfig::Faults::drop_after_bytes, drop_again_after_bytes)
+  std::uint64_t rx_bytes = 0;         // host bytes taken in, over all sessions
+  std::size_t received_drops = 0;     // points of Faults::drop_after_received_bytes passed
   bool reentered = false;
 };
 
@@ -88,6 +90,8 @@ class DeviceIo {
   std::size_t fill(Clock::time_point deadline);
   void emit(std::span<const std::uint8_t> unit, std::string_view what);
   std::optional<std::uint64_t> next_drop() const;
+  void count_received(std::size_t bytes);
+  void drop_link(const std::string& what);
   void trace_in(std::span<const std::uint8_t> bytes, std::string_view what);
   void read_transfers(std::span<std::uint8_t> out, std::string_view what);
 

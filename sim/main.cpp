@@ -48,20 +48,19 @@ std::array<std::uint8_t, 16> parse_cid(const std::string& text) {
   return cid;
 }
 
-// `--fault-drop-after N[,N...]`: ascending totals of device bytes; the first is the first drop point.
-void parse_drop_points(const std::string& text, Faults& f) {
-  if (text.empty()) return;
+// `N[,N...]`: ascending byte totals.
+std::vector<std::uint64_t> parse_drop_points(const std::string& text, const char* option) {
   std::vector<std::uint64_t> points;
+  if (text.empty()) return points;
   for (std::size_t at = 0; at <= text.size();) {
     const std::size_t comma = std::min(text.find(',', at), text.size());
-    points.push_back(parse_size(text.substr(at, comma - at), "--fault-drop-after"));
+    points.push_back(parse_size(text.substr(at, comma - at), option));
     if (points.size() > 1 && points.back() <= points[points.size() - 2]) {
-      throw std::invalid_argument("--fault-drop-after wants ascending byte counts, not '" + text + "'");
+      throw std::invalid_argument(std::string(option) + " wants ascending byte counts, not '" + text + "'");
     }
     at = comma + 1;
   }
-  f.drop_after_bytes = points.front();
-  f.drop_again_after_bytes.assign(points.begin() + 1, points.end());
+  return points;
 }
 
 std::optional<std::uint64_t> size_option(const std::string& text, std::string_view what) {
@@ -90,7 +89,7 @@ void serve_until_done(const Server& server) {
 struct ServeArgs {
   SimConfig config;
   std::string dir, socket_path, link_path, user_size_text, profile, da_file, trailer = "plain";
-  std::string nack_text, units_text = "none", drop_text, cid_text, link_model = "none", trace_file, pieces_text, replay_file;
+  std::string nack_text, units_text = "none", drop_text, drop_received_text, cid_text, link_model = "none", trace_file, pieces_text, replay_file;
   bool use_pty = false, no_swallow = false, ready = false, keep_on_close = false;
   std::uint64_t corrupt_chunk = 0, corrupt_from = 0, reenter_after = 0;
   unsigned delay_ms = 0, return_after_ms = 0;
@@ -122,6 +121,8 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--fault-corrupt-from", a.corrupt_from, "wrong checksum for every D6 chunk from N on");
   app.add_option("--fault-drop-after", a.drop_text,
                  "drop the link after N device bytes (N1,N2,...: once at each total, ascending)");
+  app.add_option("--fault-drop-after-received", a.drop_received_text,
+                 "drop the link once the device has taken in N[,N...] host bytes (ascending totals)");
   app.add_option("--fault-return-after", a.return_after_ms,
                  "after a drop: off the bus MS milliseconds, then a fresh Preloader");
   app.add_flag("--fault-return-as-other-device", c.faults.return_as_other_device,
@@ -166,9 +167,14 @@ SimConfig make_config(const CLI::App& app, const ServeArgs& a, bool endpoint = t
   Faults& f = config.faults;
   if (app.count("--fault-corrupt-chunk")) f.corrupt_chunk = a.corrupt_chunk;
   if (app.count("--fault-corrupt-from")) f.corrupt_from_chunk = a.corrupt_from;
-  parse_drop_points(a.drop_text, f);
-  if (!f.drop_after_bytes && (app.count("--fault-return-after") || f.return_as_other_device))
-    throw std::invalid_argument("--fault-return-after and --fault-return-as-other-device need --fault-drop-after");
+  if (const auto points = parse_drop_points(a.drop_text, "--fault-drop-after"); !points.empty()) {
+    f.drop_after_bytes = points.front();
+    f.drop_again_after_bytes.assign(points.begin() + 1, points.end());
+  }
+  f.drop_after_received_bytes = parse_drop_points(a.drop_received_text, "--fault-drop-after-received");
+  if (!f.drop_after_bytes && f.drop_after_received_bytes.empty() && (app.count("--fault-return-after") || f.return_as_other_device))
+    throw std::invalid_argument("--fault-return-after and --fault-return-as-other-device need --fault-drop-after or "
+                                "--fault-drop-after-received");
   if (app.count("--fault-return-after")) f.drop_return_after = std::chrono::milliseconds(a.return_after_ms);
   if (!a.cid_text.empty()) config.cid = parse_cid(a.cid_text);
   if (!a.nack_text.empty()) f.nack_command = parse_command_byte(a.nack_text);

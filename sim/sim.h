@@ -41,6 +41,9 @@ struct Faults {
   std::optional<std::uint64_t> drop_after_bytes;         // drop the link after this many device->host bytes
   // Further drops, at these totals of device->host bytes (ascending, each above the previous drop point).
   std::vector<std::uint64_t> drop_again_after_bytes;
+  // Drops at these totals of host->device bytes the device has taken in (ascending): a cut in the middle
+  // of what the host sends, such as a 62 write chunk (nothing of a chunk cut short is written).
+  std::vector<std::uint64_t> drop_after_received_bytes;
   // Time off the bus after a drop before the device is back as a fresh Preloader (same images).
   // nullopt: as any other disconnect (USB 100 ms; socket: the next connection; pty: a new pty at once).
   std::optional<std::chrono::milliseconds> drop_return_after;

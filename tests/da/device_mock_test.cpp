@@ -274,8 +274,8 @@ TEST_F(DeviceMockTest, BromAndRunningDaAreRecognisedBeforeAnyByte) {
        {std::pair{transport::BootStage::brom, "device is in BROM mode (USB id 0e8d:0003)"},
         std::pair{transport::BootStage::da,
                   "already running a Download Agent (USB id 0e8d:2001) from an earlier "
-                  "session, which mtkfs cannot resume: hold the power key about 10 s to reset "
-                  "the device"}}) {
+                  "session that this host has no record of (or that no longer answers), so its "
+                  "flash sizes are unknown: hold the power key about 10 s to reset the device"}}) {
     ScriptedTransport silent;  // any byte sent would be a script mismatch
     Device device(
         [&]() -> std::unique_ptr<transport::Transport> {

@@ -41,7 +41,7 @@ TEST(StatusText, EveryLineIsALabelAndAValueInColumn16) {
   const std::string text = status_text(idle_read_only());
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
-  const std::vector<std::string> want{"link", "mounted", "read", "written", "speed", "cache", "failed writes",
+  const std::vector<std::string> want{"link", "reconnects", "mounted", "read", "written", "speed", "cache", "failed writes",
                                       "unwritten"};
   const auto got = lines(text);
   ASSERT_EQ(got.size(), want.size()) << text;
@@ -140,12 +140,44 @@ TEST(StatusText, LostLinkAndTheBytesItCost) {
   f.cache.link_lost_reason = "the device closed the connection\n(socket)";
   f.cache.lost_dirty_bytes = kMiB;
   const std::string text = status_text(f);
-  EXPECT_EQ(lines(text).size(), 8u) << "a line break in the reason must not make a new line:\n" << text;
+  EXPECT_EQ(lines(text).size(), 9u) << "a line break in the reason must not make a new line:\n" << text;
   EXPECT_EQ(value(text, "link"), "lost (the device closed the connection (socket)); unmount, then mount again");
   EXPECT_EQ(value(text, "unwritten"),
             "1048576 bytes (1.0 MiB) NEVER reached the device: the link was lost before they were written");
   f.cache.lost_dirty_bytes = 0;  // nothing was waiting for the device when it went
   EXPECT_EQ(value(status_text(f), "unwritten"), "0 bytes (all data is on the device)");
+}
+
+// While the device is away the I/O waits, and the one thing the user must do is on the link line.
+TEST(StatusText, ReconnectingSaysWhatToDoAndHowLongIsLeft) {
+  StatusFigures f = idle_read_only();
+  f.cache.link.state = da::LinkStatus::State::reconnecting;
+  f.cache.link.reason = "socket disconnected";
+  f.cache.link.deadline = f.now + std::chrono::milliseconds(286'200);
+  EXPECT_EQ(value(status_text(f), "link"),
+            "reconnecting: the device was lost (socket disconnected); hold Volume Down + Play and plug it in again "
+            "within 287 s to continue (I/O waits meanwhile)");
+  f.cache.link.deadline = f.now - std::chrono::seconds(1);  // the last attempt is still running
+  EXPECT_NE(value(status_text(f), "link").find("within 0 s"), std::string::npos);
+}
+
+TEST(StatusText, ReconnectsAreCountedWithTheLastOutage) {
+  StatusFigures f = idle_read_only();
+  EXPECT_EQ(value(status_text(f), "reconnects"), "0");
+  f.cache.link.reconnects = 3;
+  f.cache.link.last_outage_seconds = 2.46;
+  f.cache.link.last_resume_seconds = 0.981;
+  EXPECT_EQ(value(status_text(f), "reconnects"),
+            "3 (the last: 2.5 s without the device; I/O flowed again 0.98 s after it answered)");
+  EXPECT_EQ(value(status_text(f), "link"), "connected");
+}
+
+// The device gave up waiting (or a different device came back) before the cache noticed.
+TEST(StatusText, ADeviceThatGaveUpIsLostEvenBeforeTheCacheKnows) {
+  StatusFigures f = idle_read_only();
+  f.cache.link.state = da::LinkStatus::State::lost;
+  f.cache.link.reason = "another device came back";
+  EXPECT_EQ(value(status_text(f), "link"), "lost (another device came back); unmount, then mount again");
 }
 
 TEST(StatusText, BinarySizes) {

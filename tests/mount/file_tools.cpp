@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/image/image.h"
@@ -116,6 +117,13 @@ std::vector<std::uint8_t> random_bytes(std::uint64_t seed, std::size_t length) {
   std::vector<std::uint8_t> out(length);
   for (auto& b : out) b = static_cast<std::uint8_t>(generator());
   return out;
+}
+
+std::string status_value(const std::string& status_text, const std::string& label) {
+  std::istringstream in(status_text);
+  for (std::string l; std::getline(in, l);)
+    if (l.rfind(label + ":", 0) == 0) return l.substr(15);
+  return "<no line " + label + ">";
 }
 
 }  // namespace mtkfs::testing

@@ -32,6 +32,9 @@ std::vector<std::uint8_t> pattern_bytes(std::uint8_t region_id, std::uint64_t of
 sim::image::PartitionSpec sim_partition(const std::string& name, sim::image::Layout layout = sim::image::Layout::gpt,
                                         std::uint64_t user_size = sim::kDefaultUserSize);
 
+// The value of the status.txt line "label: value" (values start in column 16), or "<no line LABEL>".
+std::string status_value(const std::string& status_text, const std::string& label);
+
 // Reproducible bytes that differ from every pattern and from zeros.
 std::vector<std::uint8_t> random_bytes(std::uint64_t seed, std::size_t length);
 

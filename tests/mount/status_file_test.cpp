@@ -27,13 +27,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 constexpr std::uint64_t kMiB = 1 << 20;
 
-// The value of the line "label: value" (values start in column 16).
-std::string value(const std::string& text, const std::string& label) {
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);)
-    if (l.rfind(label + ":", 0) == 0) return l.substr(15);
-  return "<no line " + label + ">";
-}
+std::string value(const std::string& text, const std::string& label) { return status_value(text, label); }
 
 // The number a line's value starts with ("read: 1048576 bytes ..." -> 1048576); -1 if there is none.
 double number(const std::string& text, const std::string& label) {
@@ -211,7 +205,7 @@ TEST(MountStatusFile, SaysLostOnceTheDeviceVanished) {
   SimMountRig rig;
   rig.init({"--layout", "gpt"});
   rig.start_sim();
-  const ProgramResult start = rig.mount({"--rw"});
+  const ProgramResult start = rig.mount({"--rw", "--reconnect", "0"});  // no waiting for the device to return
   ASSERT_EQ(start.exit_code, 0) << start.err;
   const std::string status = rig.mnt("status.txt");
   const auto data = random_bytes(23, kMiB);

@@ -5,6 +5,14 @@
 // values; nothing else changed. A shadow model of the region tracks what is durable. The next round
 // remounts on the same simulator, whose DA session was cut mid-command.
 //
+// Every other round the link also drops while the writer is busy (in the middle of a write chunk, device
+// back after 200 ms) and mtkfs reconnects: an fsync that spans a reconnect returns only once the data is
+// on the device again, so the model's checks stay the same. The simulator's drop points count host bytes
+// over its whole life, and a drop while mtkfs connects fails the mount; so these rounds get a simulator
+// of their own, started fresh on the same images, with the points a few MiB into the writer's data. In
+// half of them the kill timer starts only once mtkfs has resumed, so the writer also syncs on the new
+// session; in the others the kill may come before the drop or while mtkfs waits for the device.
+//
 // $MTKFS_DURABILITY_SEED overrides the seed, $MTKFS_DURABILITY_ROUNDS the round count.
 #include <gtest/gtest.h>
 
@@ -23,6 +31,8 @@ constexpr std::uint64_t kRegion = 160 * kMiB;  // pattern bytes, away from the p
 constexpr std::uint64_t kRegionSize = 8 * kMiB;
 constexpr std::uint64_t kMargin = kMiB;  // checked around the region: never written
 constexpr milliseconds kBound{30000};
+const std::vector<std::string> kMountOptions{"--rw", "--reconnect", "20"};
+constexpr milliseconds kReconnectBound{15000};  // drop, 200 ms away, a new session: about 2 s
 
 unsigned env_number(const char* name, unsigned fallback) {
   const char* text = std::getenv(name);
@@ -78,6 +88,31 @@ Session write_until_killed(const std::string& file, std::uint32_t seed) {
   }
   ::close(fd);
   return s;
+}
+
+// Host-byte totals for --fault-drop-after-received: the mount sends about 13 KiB, the writer megabytes a
+// second, so both points fall into the writer's write-back.
+std::string drop_points(std::mt19937& rng) {
+  const std::uint64_t first = kMiB + rng() % (8 * kMiB);
+  const std::uint64_t second = first + 16 * kMiB + rng() % (16 * kMiB);
+  return std::to_string(first) + "," + std::to_string(second);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+constexpr const char* kResumed = "device back on";  // mtkfs' log line when the same eMMC is back
+
+bool wait_resumed(const MountProcess& mount) {
+  const auto deadline = Clock::now() + kReconnectBound;
+  while (occurrences(mount.log(), kResumed) == 0) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
 }
 
 // Checks the image against the model and moves the model to what the image now durably holds.
@@ -149,14 +184,18 @@ TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
   const Bytes tables_before = disk.read_user(0, 64 * 1024);
   SimMountRig rig(disk.dir(), disk.da());  // the simulator; each round mounts on its own (MountProcess)
   rig.start_sim();
+  SimMountRig dropper(disk.dir(), disk.da());  // the rounds with drops: a fresh simulator each
   Bytes durable = pattern_bytes(kUser, kRegion, kRegionSize);
   std::mt19937 rng(seed);
-  std::size_t synced_ops = 0, unsynced_ops = 0, lost_rounds = 0;
+  std::size_t synced_ops = 0, unsynced_ops = 0, lost_rounds = 0, losses = 0, reconnects = 0;
+  unsigned rounds_on_after_reconnect = 0;  // the writer went on after a reconnect until the kill
 
   for (unsigned round = 0; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round) + " of seed " + std::to_string(seed));
+    const bool drops = round % 2 == 1, kill_after_resume = round % 4 == 3;
+    if (drops) dropper.start_sim({"--fault-drop-after-received", drop_points(rng), "--fault-return-after", "200"});
     const fs::path log = rig.dir() / ("mtkfs-" + std::to_string(round) + ".log");
-    MountProcess mount(mount_args(disk, rig.socket(), {"--rw"}), rig.mnt(), log);
+    MountProcess mount(mount_args(disk, (drops ? dropper : rig).socket(), kMountOptions), rig.mnt(), log);
     ASSERT_TRUE(mount.mounted_at_start()) << "remount after a kill failed:\n" << mount.log();
     const std::string image = mount.path("user_area.img");
 
@@ -179,12 +218,20 @@ TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
     const std::uint32_t writer_seed = rng();
     std::optional<Session> session;
     std::thread writer([&] { session = write_until_killed(image, writer_seed); });
+    const bool resumed = kill_after_resume && wait_resumed(mount);
     std::this_thread::sleep_for(kill_after);
     mount.kill_hard();  // SIGKILL, lazy unmount, reap: blocked calls of the writer return
     writer.join();
+    const std::string mount_log = mount.log();
     ASSERT_TRUE(session.has_value());
     ASSERT_NE(session->stop_errno, 0) << "the writer never noticed the kill";
-    ASSERT_EQ(sanitizer_report(mount.log()), "");
+    // A held call ends with the kill (the connection aborts), never with an I/O error of its own.
+    ASSERT_NE(session->stop_errno, EIO) << "a call failed instead of waiting for the device:\n" << mount_log;
+    ASSERT_EQ(sanitizer_report(mount_log), "");
+    ASSERT_TRUE(resumed || !kill_after_resume) << "no reconnect after the drop:\n" << mount_log;
+    losses += occurrences(mount_log, "device lost (");
+    reconnects += occurrences(mount_log, kResumed);
+    rounds_on_after_reconnect += resumed;
 
     const auto violation = check_and_advance(disk, durable, *session);
     ASSERT_FALSE(violation) << *violation << " (" << session->ops.size() << " writes, " << session->synced
@@ -196,9 +243,12 @@ TEST(Durability, EverySyncedWriteSurvivesAKilledMtkfs) {
   EXPECT_EQ(disk.read_user(0, 64 * 1024), tables_before) << "the partition table changed";
   std::printf("durability: %zu synced writes checked, %zu unsynced writes at kill time in %zu rounds\n", synced_ops,
               unsynced_ops, lost_rounds);
-  // The test only means something if both kinds occurred.
+  std::printf("durability: %zu link drops seen by mtkfs, %zu reconnects, %u rounds killed only after a reconnect\n",
+              losses, reconnects, rounds_on_after_reconnect);
+  // The test only means something if both kinds occurred, and the drops really happened.
   EXPECT_GT(synced_ops, 0u);
   EXPECT_GT(lost_rounds, 0u);
+  EXPECT_GE(reconnects, std::max(1u, (rounds + 1) / 4)) << "too few reconnects: the drops missed the writer";
 }
 
 }  // namespace

@@ -86,8 +86,29 @@ std::vector<Request> read_requests(const FaultCase& fc, std::size_t index) {
                                          64 * 1024);
 }
 
-// After the phase: alive, answering, a later read of fresh data behaves as expected, clean unmount.
-void check_afterwards(const FaultCase& fc, MountProcess& mount, CaseReport& report) {
+// What status.txt says about the link must match what the phase went through: a user watching it
+// sees a lost session as lost, and a resumed one counted.
+void check_status(const Expectation& expect, MountProcess& mount, CaseReport& report) {
+  const auto status = run_bounded<std::string>([&] { return read_status(mount.path("status.txt")); },
+                                               milliseconds(10000), [&] { mount.kill_hard(); });
+  const auto link = status_value(status.value_or(""), "link");
+  const auto reconnects = status_value(status.value_or(""), "reconnects");
+  if (!link || !reconnects) {
+    report.failures.push_back("status.txt lacks the link or reconnects line");
+    return;
+  }
+  const int count = std::atoi(reconnects->c_str());
+  report.reconnects = std::to_string(count);
+  const bool lost = link->rfind("lost", 0) == 0;
+  if (lost != expect.link_lost || (!lost && *link != "connected"))
+    report.failures.push_back("status.txt says link: " + *link);
+  if ((count > 0) != expect.reconnected)
+    report.failures.push_back("status.txt counts " + std::to_string(count) + " reconnects");
+}
+
+// After the phase: alive, answering, a later read of fresh data behaves as expected, status.txt tells
+// the link's state, clean unmount.
+void check_afterwards(const FaultCase& fc, const Expectation& expect, MountProcess& mount, CaseReport& report) {
   auto& failures = report.failures;
   if (!mount.alive()) failures.push_back("mtkfs died");
   if (!mount_answers(mount)) failures.push_back("the mount does not answer (stat/readdir/device.txt)");
@@ -104,13 +125,14 @@ void check_afterwards(const FaultCase& fc, MountProcess& mount, CaseReport& repo
     if (later->error != 0 && !is_io_errno(later->error))
       failures.push_back(std::string("a later read failed with ") + std::strerror(later->error));
     report.later = later->error != 0 ? "EIO" : fc.slow_units ? "cache ok" : "reads ok";
-    if ((later->error == 0) != fc.expect.later_io_works)
-      failures.push_back(std::string("a later read should ") + (fc.expect.later_io_works ? "work" : "fail") +
-                         ", got " + report.later);
+    if ((later->error == 0) != expect.later_io_works)
+      failures.push_back(std::string("a later read should ") + (expect.later_io_works ? "work" : "fail") + ", got " +
+                         report.later);
+    check_status(expect, mount, report);
   }
   if (!mount.unmount()) failures.push_back("mtkfs did not exit after the unmount");
   report.exit = std::to_string(mount.exit_code());
-  if (!fc.expect.link_lost && mount.exit_code() != 0) failures.push_back("non-zero exit status without a lost link");
+  if (!expect.link_lost && mount.exit_code() != 0) failures.push_back("non-zero exit status without a lost link");
 }
 
 }  // namespace
@@ -119,7 +141,7 @@ Calibration calibrate(const PatternDisk& disk) {
   SimMountRig rig(disk.dir(), disk.da());
   const fs::path trace = rig.dir() / "trace.txt";
   rig.start_sim({"--trace", trace.string()});
-  rig.mount({"--rw"}, testing::Mode::foreground, std::chrono::seconds(30));
+  rig.mount(mount_options(Column::no_reconnect), testing::Mode::foreground, std::chrono::seconds(30));
   MountProcess& mount = rig.process();
   if (!mount.mounted_at_start()) throw std::runtime_error("calibration mount failed:\n" + mount.log());
   Calibration calibration;
@@ -138,15 +160,16 @@ Calibration calibrate(const PatternDisk& disk) {
   return calibration;
 }
 
-CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, const FaultCase& fc, std::size_t index,
-                    std::size_t write_slot) {
+CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, const FaultCase& fc, Column column,
+                    std::size_t index, std::size_t write_slot) {
   SimMountRig rig(disk.dir(), disk.da());
-  CaseReport report(fc.knob, phase_name(fc.phase));
+  CaseReport report(fc.knob, phase_name(fc.phase), column);
+  const Expectation& expect = fc.expected(column);
   auto& failures = report.failures;
   {
     SpawnScope spawn;
-    rig.start_sim(fc.sim_faults(calibration));
-    rig.mount({"--rw"}, testing::Mode::foreground, milliseconds(0));
+    rig.start_sim(sim_options(fc, column, calibration));
+    rig.mount(mount_options(column), testing::Mode::foreground, milliseconds(0));
   }
   const auto start = Clock::now();
   MountProcess& mount = rig.process();
@@ -182,7 +205,7 @@ CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, con
     report.seconds = seconds_since(phase_start);
     if (!outcome) failures.push_back("no outcome within the bound (hang)");
   }
-  if (outcome && *outcome != Outcome::mount_fails && failures.empty()) check_afterwards(fc, mount, report);
+  if (outcome && *outcome != Outcome::mount_fails && failures.empty()) check_afterwards(fc, expect, mount, report);
 
   report.log = mount.log();
   if (const std::string report_line = sanitizer_report(report.log); !report_line.empty())
@@ -190,14 +213,14 @@ CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, con
   if (written) {
     if (auto violation = check_written(disk, 0, slot - 64 * 1024, slot + kWriteSlotSize, *written))
       failures.push_back("image after the write phase: " + *violation);
-    if (fc.expect.link_lost && mount.exit_code() == 0) failures.push_back("unwritten data must make the unmount fail");
-    if (fc.expect.link_lost && report.log.find("never reached the device") == std::string::npos)
+    if (expect.link_lost && mount.exit_code() == 0) failures.push_back("unwritten data must make the unmount fail");
+    if (expect.link_lost && report.log.find("never reached the device") == std::string::npos)
       failures.push_back("the unwritten data is not reported in the log");
   }
   if (outcome) {
     report.outcome = outcome_name(*outcome);
-    if (*outcome != fc.expect.outcome)
-      failures.push_back(std::string("expected outcome: ") + outcome_name(fc.expect.outcome));
+    if (*outcome != expect.outcome)
+      failures.push_back(std::string("expected outcome: ") + outcome_name(expect.outcome));
     if (*outcome != Outcome::ok && !has_error_line(report.log)) failures.push_back("no log line for the failure");
   }
   if (fc.knob == "corrupt-chunk" && report.log.find("checksum") == std::string::npos)

@@ -13,11 +13,13 @@ namespace mtkfs::reliability {
 
 struct CaseReport {
   CaseReport() = default;
-  CaseReport(std::string k, std::string p) : knob(std::move(k)), phase(std::move(p)) {}
+  CaseReport(std::string k, std::string p, Column c) : knob(std::move(k)), phase(std::move(p)), column(c) {}
   std::string knob, phase;
+  Column column = Column::no_reconnect;
   std::string outcome = "-";  // outcome_name() of what happened
   std::string later = "-";    // a later read of fresh data: "reads ok" / "EIO"
   std::string exit = "-";     // mtkfs exit status
+  std::string reconnects = "-";  // status.txt's count after the phase
   double seconds = 0;         // time to the outcome: from mtkfs start (mount) or from the phase start
   std::vector<std::string> failures;  // empty = the case ended as it must
   std::string log;                    // mtkfs' output, for failure messages
@@ -27,7 +29,7 @@ struct CaseReport {
 Calibration calibrate(const PatternDisk& disk);
 
 // `index`: position in fault_cases() (seeds); `write_slot`: 4 MiB area of its own for a write phase.
-CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, const FaultCase& fault,
+CaseReport run_case(const PatternDisk& disk, const Calibration& calibration, const FaultCase& fault, Column column,
                     std::size_t index, std::size_t write_slot);
 
 // Write slots start here (slot 0 is the calibration's); reads stay below the "android" partition.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -102,6 +103,26 @@ inline Bytes random_bytes(std::mt19937_64& rng, std::size_t length) {
   Bytes out(length);
   for (auto& b : out) b = static_cast<std::uint8_t>(rng());
   return out;
+}
+
+// status.txt of a mount (no device I/O: it answers while the device is away); empty if unreadable.
+inline std::string read_status(const std::string& file) {
+  FuseFilesScope files;
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The value of status.txt's line `label:` (after the padding), or nullopt if the text lacks the line.
+inline std::optional<std::string> status_value(const std::string& status, const std::string& label) {
+  std::istringstream lines(status);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(label + ":", 0) != 0) continue;
+    const auto value = line.find_first_not_of(' ', label.size() + 1);
+    return value == std::string::npos ? "" : line.substr(value);
+  }
+  return std::nullopt;
 }
 
 // One pwrite through the mount and what became of it.
