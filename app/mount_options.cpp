@@ -105,6 +105,9 @@ constexpr MountKey kMountKeys[] = {
      [](const std::string&, KeyTarget& t) { t.plan.fs.allow_other = true; }},
     {"page_cache", "", "image files through the kernel's page cache (default: direct I/O; see mtkfs(1))",
      [](const std::string&, KeyTarget& t) { t.plan.fs.page_cache = true; }},
+    {"skip_free", "", "blocks the ext2/3/4, FAT or exFAT filesystem of a partition marks free read as zeros and "
+                      "are holes (sparse backups in seconds; not a byte-exact image of those blocks)",
+     [](const std::string&, KeyTarget& t) { t.plan.fs.skip_free = true; }},
     {"debug", "", "like -d", [](const std::string&, KeyTarget& t) { t.plan.fs.debug = true; }},
     {"cache_size", "SIZE", "like --cache-size",
      [](const std::string& value, KeyTarget& t) { t.state.cache_size = value; }},

@@ -1,7 +1,8 @@
 // The benchmark run itself: one Bench measures every row of the table (docs/performance.md) in one go.
 // Sections: 1 raw session reads, 2 through the mount, 3 the usb2-hs link model, 4 the cache, 5 the plain
-// pty copy, 6 start to mounted. Figures come only from the programs' machine-readable output (mtkfs
-// --stats-file, the key=value line of the mtkfs-bench-* programs) and the processes' CPU clocks.
+// pty copy, 6 start to mounted, 7 sparse backups (skip_free). Figures come only from the programs'
+// machine-readable output (mtkfs --stats-file, the key=value line of the mtkfs-bench-* programs), the
+// processes' CPU clocks and, in section 7, the backup files' allocated blocks.
 #pragma once
 
 #include <sys/types.h>
@@ -47,6 +48,8 @@ class Bench {
   void cache_rows();
   void pty_baseline_row();
   void startup_row();
+  void sparse_backup_rows();     // driver_sparse.cpp
+  fs::path factory_reset_device();
   std::string table();
 
   // --- tools

@@ -28,6 +28,7 @@ std::string Bench::run_all() {
   cache_rows();
   pty_baseline_row();
   startup_row();
+  sparse_backup_rows();
   sock_sim_.reset();
   load_end_ = load3();
   return table();

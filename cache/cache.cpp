@@ -23,6 +23,7 @@ Cache::~Cache() {
 std::uint64_t Cache::size(HwPartition part) const { return core_->size(part); }
 const CacheOptions& Cache::options() const { return core_->options(); }
 StreamId Cache::open_stream() { return core_->open_stream(); }
+void Cache::set_readahead_skip(ReadaheadSkip skip) { core_->set_readahead_skip(std::move(skip)); }
 void Cache::close_stream(StreamId stream) { core_->close_stream(stream); }
 
 void Cache::read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out, StreamId stream) {

@@ -84,6 +84,11 @@ class Cache {
 
   // A stream is the read-ahead context of one reader (one open file). kNoStream disables read-ahead.
   StreamId open_stream();
+  // Blocks lying wholly in bytes nobody will ask the device for (skip_free's free filesystem blocks, which
+  // the filesystem serves as zeros) are left out of read-ahead: `skip(part, offset, length)` says which.
+  // Set before the cache is used by more than one thread.
+  using ReadaheadSkip = std::function<bool(HwPartition, std::uint64_t offset, std::uint64_t length)>;
+  void set_readahead_skip(ReadaheadSkip skip);
   void close_stream(StreamId stream);
 
   // Any offset/length inside the partition (not necessarily sector aligned).

@@ -200,12 +200,18 @@ void CacheCore::queue_load(const BlockKey& key, Block& block) {
   pending_loads_.insert(key);
 }
 
+void CacheCore::set_readahead_skip(Cache::ReadaheadSkip skip) {
+  Lock lk(mu_);
+  readahead_skip_ = std::move(skip);
+}
+
 void CacheCore::queue_readahead(HwPartition part, ByteRange range) {
   if (range.empty()) return;
   const BlockKey first = key_of(part, range.begin);
   const BlockKey last = key_of(part, range.end - 1);
   for (std::uint64_t index = first.index; index <= last.index; ++index) {
     const BlockKey key{part, index};
+    if (readahead_skip_ && readahead_skip_(part, index * options_.block_size, block_length(key))) continue;
     auto it = blocks_.find(key);
     if (it != blocks_.end()) {
       Block& b = it->second;

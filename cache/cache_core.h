@@ -115,6 +115,7 @@ class CacheCore {
 
   std::uint64_t size(HwPartition part) const;
   const CacheOptions& options() const { return options_; }
+  void set_readahead_skip(Cache::ReadaheadSkip skip);
   StreamId open_stream();
   void close_stream(StreamId stream);
   void read(HwPartition part, std::uint64_t offset, std::span<std::uint8_t> out, StreamId stream);
@@ -209,6 +210,7 @@ class CacheCore {
   std::uint64_t resident_ = 0;
   std::uint64_t dirty_bytes_ = 0;
   std::uint64_t writing_bytes_ = 0;  // the dirty bytes flush_step's device write in flight carries
+  Cache::ReadaheadSkip readahead_skip_;  // guarded by mu_
   ReadaheadTracker readahead_;
 
   std::set<BlockKey> pending_loads_;

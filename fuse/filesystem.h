@@ -43,6 +43,10 @@ struct FsOptions {
   // 16 GB backup ~40 % less CPU and leaves the page cache alone (docs/performance.md); on, many small
   // reads (4 KiB) are cheaper, shared writable mmap works, and unchanged data may be kept across opens.
   bool page_cache = false;
+  // "skip_free": blocks that the ext2/3/4, FAT or exFAT filesystem of a partition marks free read as zeros
+  // without a device read and are holes (SEEK_HOLE, st_blocks), so sparse-aware tools skip them. Not a
+  // byte-exact image of those blocks; everything else (tables, raw partitions, boot areas) still is.
+  bool skip_free = false;
   bool debug = false;        // libfuse request tracing on stderr
   unsigned max_threads = 8;  // FUSE worker threads
   bool install_signal_handlers = true;  // SIGINT/SIGTERM/SIGHUP end the loop (tests turn this off)

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "da/block_device.h"
+#include "fuse/holes.h"
 #include "fuse/status_text.h"
 
 namespace mtkfs::fusefs {
@@ -84,7 +85,7 @@ struct stat attributes(const Filesystem& fs, const Node& node, const OpenFile* f
   st.st_mode = S_IFREG | (node.writable ? 0644 : 0444);
   st.st_nlink = 1;
   st.st_size = static_cast<off_t>(node.size);
-  st.st_blocks = static_cast<blkcnt_t>((node.size + 511) / 512);
+  st.st_blocks = static_cast<blkcnt_t>(allocated_blocks(*fs.free_space, node));
   st.st_blksize = kMaxTransfer;  // invites cp & co. to use big requests
   if (node.kind == Node::Kind::status) {
     // The length of that open file's text, else of the text as it is now (see op_open).
@@ -243,6 +244,22 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
   if (node.kind == Node::Kind::text) return (void)fuse_reply_buf(req, node.text.data() + offset, length);
   const std::uint64_t device_offset = node.offset + offset;
   const std::uint64_t block = fs.cache.options().block_size;
+  thread_local std::vector<std::uint8_t> buffer;
+  if (const auto pieces = read_pieces(*fs.free_space, node, offset, length); !pieces.empty()) {
+    try {  // -o skip_free: free blocks are zeros, only the used pieces come from the device
+      buffer.resize(length);
+      for (const FreeSpace::Piece& p : pieces) {
+        const std::span<std::uint8_t> out(buffer.data() + (p.offset - device_offset), p.length);
+        if (p.free)
+          std::fill(out.begin(), out.end(), std::uint8_t{0});
+        else
+          fs.cache.read(node.part, p.offset, out, file->stream);
+      }
+    } catch (...) {
+      return (void)fuse_reply_err(req, errno_from_exception("read"));
+    }
+    return (void)fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), length);
+  }
   if (length > 0 && device_offset / block == (device_offset + length - 1) / block) {
     // The usual request (the kernel's read-ahead pieces do not cross a cache block): the reply goes to the
     // kernel straight from the cache block; copying it into a buffer first cost ~5 % of mtkfs's CPU
@@ -259,7 +276,6 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     }
     return;
   }
-  thread_local std::vector<std::uint8_t> buffer;
   try {
     buffer.resize(length);
     fs.cache.read(node.part, node.offset + offset, std::span(buffer.data(), length), file->stream);
@@ -285,6 +301,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
   } catch (...) {
     return (void)fuse_reply_err(req, errno_from_exception("write"));
   }
+  if (may_have_holes(node)) fs.free_space->mark_used(node.offset + offset, length);  // holds data now
   // Other files showing the same bytes (user_area.img vs partitions/*.img) must not keep stale pages.
   // Without writeback caching this notification never blocks.
   for (const Alias& alias : fs.tree.aliases(node, offset, length))
@@ -318,6 +335,23 @@ void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   const int err = file->for_write ? flush_file(fs, *file->node, "release") : 0;
   forget_file(fs, file);
   fuse_reply_err(req, err);
+}
+
+// SEEK_DATA / SEEK_HOLE (SEEK_SET/CUR/END never reach us): the free blocks of -o skip_free are holes.
+void op_lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  const std::shared_ptr<OpenFile> file = hold_file(fs, fi);
+  if (!file) return (void)fuse_reply_err(req, EBADF);
+  if (off < 0) return (void)fuse_reply_err(req, ENXIO);
+  const Node& node = *file->node;
+  if (node.kind != Node::Kind::image) {
+    const std::uint64_t size = node.kind == Node::Kind::status ? file->status.size() : node.size;
+    if (static_cast<std::uint64_t>(off) >= size) return (void)fuse_reply_err(req, ENXIO);
+    return (void)fuse_reply_lseek(req, whence == SEEK_DATA ? off : static_cast<off_t>(size));
+  }
+  const auto result = seek_data_or_hole(*fs.free_space, node, static_cast<std::uint64_t>(off), whence);
+  if (const int* error = std::get_if<int>(&result)) return (void)fuse_reply_err(req, *error);
+  fuse_reply_lseek(req, static_cast<off_t>(std::get<std::uint64_t>(result)));
 }
 
 void op_fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
@@ -362,6 +396,7 @@ fuse_lowlevel_ops make_operations() {
   ops.fsync = op_fsync;
   ops.release = op_release;
   ops.fallocate = op_fallocate;
+  ops.lseek = op_lseek;
   ops.statfs = op_statfs;
   ops.mknod = op_mknod;
   ops.mkdir = op_mkdir;

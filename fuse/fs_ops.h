@@ -14,6 +14,7 @@
 
 #include "cache/cache.h"
 #include "fuse/filesystem.h"
+#include "fuse/free_space.h"
 #include "fuse/fs_tree.h"
 
 namespace mtkfs::fusefs {
@@ -41,6 +42,8 @@ struct Filesystem {
   const FsOptions options;
   cache::Cache& cache;
   const Tree tree;
+  // -o skip_free: in user-area offsets (empty without the option). Filled before serving starts.
+  std::unique_ptr<FreeSpace> free_space = std::make_unique<FreeSpace>();
   fuse_session* session;
   const std::time_t mount_time;
   // For status.txt's average speed: when serving began and the device bytes moved before (the table).

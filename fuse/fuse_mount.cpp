@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fuse/free_space_map.h"
 #include "fuse/fs_ops.h"
 
 namespace mtkfs::fusefs {
@@ -69,10 +70,19 @@ int run_filesystem(FuseMount& mount, const FsOptions& options, cache::Cache& cac
   source.rpmb_size = cache.size(wire::HwPartition::rpmb);
   source.partitions = partitions;
   source.device_text = device_text(cache);
+  auto free_space = std::make_unique<FreeSpace>();
+  if (options.skip_free) source.device_text += "\n" + map_free_space(cache, partitions, *free_space);
   Tree tree(source, options);
   for (const auto& w : tree.warnings()) spdlog::warn("{}", w);
 
   Filesystem fs(options, cache, std::move(tree), mount.session_);
+  fs.free_space = std::move(free_space);
+  if (options.skip_free) {
+    const FreeSpace* free = fs.free_space.get();
+    cache.set_readahead_skip([free](wire::HwPartition part, std::uint64_t offset, std::uint64_t length) {
+      return part == wire::HwPartition::user && free->free_bytes(offset, length) == length;
+    });
+  }
   mount.context_->fs = &fs;
   if (options.install_signal_handlers && fuse_set_signal_handlers(mount.session_) != 0)
     spdlog::warn("cannot install signal handlers; unmount with `umount {}`", mount.mountpoint());
@@ -95,6 +105,7 @@ int run_filesystem(FuseMount& mount, const FsOptions& options, cache::Cache& cac
     }
   }
   mount.context_->fs = nullptr;
+  cache.set_readahead_skip(nullptr);  // the free space map goes with `fs`
   for (const auto& [pointer, file] : fs.open_files)
     if (file->stream != cache::kNoStream) cache.close_stream(file->stream);
   if (loop_result < 0 && loop_result != -ENODEV) spdlog::error("FUSE loop ended with error {}", -loop_result);

@@ -44,33 +44,6 @@ fs::path ext4_image(const Ext4Case& c) {
   });
 }
 
-// dumpe2fs's per-group "  Free blocks: 1008-1024, 2000" lines, as merged byte ranges.
-std::vector<Range> dumpe2fs_free(const fs::path& image, std::uint64_t block_size, std::uint64_t& superblock_free) {
-  const std::string out = must("dumpe2fs " + quoted(image) + " 2>/dev/null");
-  std::vector<Range> ranges;
-  std::istringstream lines(out);
-  std::string line;
-  const std::regex group_line(R"(^  Free blocks: (.*)$)");
-  const std::regex header_line(R"(^Free blocks: +(\d+)$)");
-  const std::regex item(R"((\d+)(?:-(\d+))?)");
-  std::smatch m;
-  while (std::getline(lines, line)) {
-    if (std::regex_match(line, m, header_line)) superblock_free = std::stoull(m[1]);
-    if (!std::regex_match(line, m, group_line)) continue;
-    const std::string list = m[1];
-    for (auto it = std::sregex_iterator(list.begin(), list.end(), item); it != std::sregex_iterator(); ++it) {
-      const std::uint64_t first = std::stoull((*it)[1]);
-      const std::uint64_t last = (*it)[2].matched ? std::stoull((*it)[2]) : first;
-      const Range r{first * block_size, (last - first + 1) * block_size};
-      if (!ranges.empty() && ranges.back().offset + ranges.back().size == r.offset)
-        ranges.back().size += r.size;
-      else
-        ranges.push_back(r);
-    }
-  }
-  return ranges;
-}
-
 class FsmapExt4 : public ::testing::TestWithParam<Ext4Case> {
  protected:
   void SetUp() override {

@@ -80,6 +80,10 @@ bool covered_by(const std::vector<Range>& free, const Range& r);
 fs::path copy_with_free_space_overwritten(const fs::path& image, const FreeMap& map, const fs::path& copy,
                                           std::uint8_t byte = 0x5A);
 
+// dumpe2fs's per-group "  Free blocks: 1008-1024, 2000" lines, as merged byte ranges; `superblock_free`
+// gets its header's free block count.
+std::vector<Range> dumpe2fs_free(const fs::path& image, std::uint64_t block_size, std::uint64_t& superblock_free);
+
 // Same relative paths, same file contents (directories compared recursively).
 void expect_same_tree(const fs::path& expected, const fs::path& actual);
 
