@@ -10,22 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "common/little_endian.h"
 #include "fsmap/free_map.h"
 
 namespace mtkfs::fsmap::detail {
 
-// An out-of-range field reads as zero instead of UB; the plausibility checks then refuse it.
-template <class T>
-inline T load_le(std::span<const std::uint8_t> bytes, std::size_t offset) {
-  if (offset > bytes.size() || bytes.size() - offset < sizeof(T)) return 0;
-  T value = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(static_cast<T>(bytes[offset + i]) << (8 * i));
-  return value;
-}
-inline std::uint8_t le8(std::span<const std::uint8_t> b, std::size_t off) { return load_le<std::uint8_t>(b, off); }
-inline std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t off) { return load_le<std::uint16_t>(b, off); }
-inline std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) { return load_le<std::uint32_t>(b, off); }
-inline std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) { return load_le<std::uint64_t>(b, off); }
+// An out-of-range field reads as zero (common/little_endian.h); the plausibility checks then refuse it.
+using little_endian::le16;
+using little_endian::le32;
+using little_endian::le64;
+using little_endian::le8;
+using little_endian::load_le;
 
 inline bool is_power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
